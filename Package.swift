@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+// tabpipe: learn a mixed-type table and generate new rows, as small Unix filters.
+// Layers (dependencies point down only):
+//   CZstd (system) -> TabStream (container, I/O) -> TabTable (CSV, schema, transforms)
+//   -> TabCLI (what every tool shares) -> one thin executable per tool.
+import PackageDescription
+
+let package = Package(
+  name: "tabpipe",
+  products: [
+    .executable(name: "tab-encode", targets: ["tab-encode"]),
+    .executable(name: "tab-decode", targets: ["tab-decode"]),
+    .executable(name: "tab-info", targets: ["tab-info"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CZstd", pkgConfig: "libzstd",
+      providers: [.apt(["libzstd-dev"])]),
+    .target(name: "TabStream", dependencies: ["CZstd"]),
+    .target(name: "TabTable", dependencies: ["TabStream"]),
+    .target(
+      name: "TabCLI",
+      dependencies: [
+        "TabStream", "TabTable",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(
+      name: "tab-encode",
+      dependencies: [
+        "TabCLI", "TabTable", "TabStream",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(
+      name: "tab-decode",
+      dependencies: [
+        "TabCLI", "TabTable", "TabStream",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(
+      name: "tab-info",
+      dependencies: [
+        "TabCLI", "TabTable", "TabStream",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(name: "TabStreamTests", dependencies: ["TabStream"]),
+    .testTarget(name: "TabTableTests", dependencies: ["TabTable", "TabStream"]),
+    .testTarget(
+      name: "ToolTests", dependencies: ["TabStream"],
+      resources: []),
+  ]
+)

@@ -1,0 +1,2 @@
+// libzstd's public API, from Debian's libzstd-dev.
+#include <zstd.h>

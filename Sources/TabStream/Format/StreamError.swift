@@ -1,0 +1,54 @@
+// Everything that can be wrong with a stream a tool was given, each with a one-line message
+// that names the file and, where it helps, the block and what to do.
+
+/// A malformed, truncated, corrupt or unsuitable stream.
+public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// Zero bytes where a stream was expected.
+  case empty(path: String)
+  /// The first bytes are not the stream magic; `hint` guesses what the file is.
+  case notAStream(path: String, hint: String)
+  /// Written by a newer tabpipe whose format this one cannot read.
+  case newerVersion(path: String, major: Int, minor: Int)
+  /// The input stopped before the end record.
+  case truncated(path: String, rows: Int, blocks: Int)
+  /// A record failed its checks (checksum, sizes, unknown record type).
+  case corrupt(path: String, block: Int, detail: String)
+  /// The header could not be parsed.
+  case badHeader(path: String, detail: String)
+  /// The stream is of a kind this stage does not take.
+  case wrongKind(path: String, found: StreamKind, expected: [StreamKind], hint: String?)
+  /// A concatenated part whose header differs from the first part's.
+  case incompatibleSegment(path: String, segment: Int)
+  /// The end record's counts disagree with what was read.
+  case countMismatch(path: String, declared: Int, read: Int)
+
+  public var description: String {
+    switch self {
+    case .empty(let path):
+      return "\(path): empty input: expected a tabpipe stream"
+    case .notAStream(let path, let hint):
+      return "\(path): not a tabpipe stream; \(hint)"
+    case .newerVersion(let path, let major, let minor):
+      return
+        "\(path): stream format \(major).\(minor) is newer than this tool reads "
+        + "(\(StreamFormat.major).x); upgrade tabpipe"
+    case .truncated(let path, let rows, let blocks):
+      return
+        "\(path): truncated stream: input ended after \(blocks) block(s) and \(rows) row(s) "
+        + "without an end record; was the producer interrupted?"
+    case .corrupt(let path, let block, let detail):
+      return "\(path): corrupt stream at block \(block): \(detail)"
+    case .badHeader(let path, let detail):
+      return "\(path): unreadable stream header: \(detail)"
+    case .wrongKind(let path, let found, let expected, let hint):
+      let wanted = expected.map { "'\($0)'" }.joined(separator: " or ")
+      return "\(path): this is a '\(found)' stream, expected \(wanted)" + (hint.map { "; \($0)" } ?? "")
+    case .incompatibleSegment(let path, let segment):
+      return
+        "\(path): concatenated part \(segment + 1) has a different header from part 1 "
+        + "(other columns, encoder or kind); only shards of one job can be joined"
+    case .countMismatch(let path, let declared, let read):
+      return "\(path): corrupt stream: end record declares \(declared) rows, \(read) were read"
+    }
+  }
+}
