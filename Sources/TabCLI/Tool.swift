@@ -1,0 +1,100 @@
+// What every tabpipe executable shares around its command: signals, turning errors into one
+// stderr line and a documented exit status, and a quiet exit on a closed pipe.
+
+import ArgumentParser
+import TabStream
+import TabTable
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Exit statuses, in the BSD sysexits spirit; every man page lists them.
+public enum ExitStatus {
+  public static let success: Int32 = 0
+  /// A quality gate was not met (tab-score --min).
+  public static let gateFailed: Int32 = 1
+  /// Bad command line.
+  public static let usage: Int32 = 64
+  /// Bad data: malformed CSV, wrong stream kind, corrupt or truncated stream, schema mismatch.
+  public static let dataError: Int32 = 65
+  /// An input file cannot be opened.
+  public static let noInput: Int32 = 66
+  /// Internal error (a bug).
+  public static let software: Int32 = 70
+  /// An output file cannot be created.
+  public static let cannotCreate: Int32 = 73
+  /// Reading or writing failed.
+  public static let ioError: Int32 = 74
+  /// Interrupted by SIGINT or SIGTERM.
+  public static let interrupted: Int32 = 130
+}
+
+/// A user-facing failure raised by a tool itself (not by a library module).
+public struct ToolError: Error, CustomStringConvertible {
+  public var message: String
+  public var status: Int32
+  public init(_ message: String, status: Int32 = ExitStatus.usage) {
+    self.message = message
+    self.status = status
+  }
+  public var description: String { message }
+}
+
+/// The program name for messages ("tab-encode").
+public nonisolated(unsafe) var programName = "tabpipe"
+
+/// Runs a tool's root command.
+public enum Tool {
+  /// Parses the command line, runs the command, and exits with the right status.
+  /// Never returns.
+  public static func run<Command: ParsableCommand>(_ command: Command.Type) -> Never {
+    programName = Command.configuration.commandName ?? programName
+    // Writes to a closed pipe must fail with EPIPE (handled quietly), not kill us.
+    signal(SIGPIPE, SIG_IGN)
+    TemporaryFiles.installSignalHandlers()
+    var parsed: ParsableCommand
+    do {
+      parsed = try Command.parseAsRoot()
+    } catch {
+      Command.exit(withError: error)  // usage errors: message, help hint, status 64
+    }
+    do {
+      try parsed.run()
+      exit(ExitStatus.success)
+    } catch {
+      if let code = error as? ExitCode { exit(code.rawValue) }
+      if error is ValidationError || error is CleanExit { Command.exit(withError: error) }
+      let (message, status) = describe(error)
+      TemporaryFiles.removeAll()
+      if let message { report(message) }
+      exit(status)
+    }
+  }
+
+  /// The one-line message and exit status for an error; no message for a closed pipe.
+  public static func describe(_ error: Error) -> (String?, Int32) {
+    switch error {
+    case let error as ToolError: return (error.message, error.status)
+    case let error as IOError:
+      switch error {
+      case .brokenPipe: return (nil, ExitStatus.success)
+      case .cannotOpen(let path, let reason): return ("\(path): \(reason)", ExitStatus.noInput)
+      case .cannotCreate(let path, let reason): return ("\(path): cannot create: \(reason)", ExitStatus.cannotCreate)
+      case .readFailed(let path, let reason): return ("\(path): read failed: \(reason)", ExitStatus.ioError)
+      case .writeFailed(let path, let reason): return ("\(path): write failed: \(reason)", ExitStatus.ioError)
+      }
+    case let error as CSVError: return ("\(error)", ExitStatus.dataError)
+    case let error as StreamError: return ("\(error)", ExitStatus.dataError)
+    case let error as EncodeError: return ("\(error)", ExitStatus.dataError)
+    default: return ("internal error: \(error)", ExitStatus.software)
+    }
+  }
+
+  /// Writes "program: message" as one line to standard error.
+  public static func report(_ message: String) {
+    let line = "\(programName): \(message)\n"
+    var bytes = Array(line.utf8)
+    bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+  }
+}

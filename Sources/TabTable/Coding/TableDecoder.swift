@@ -1,0 +1,268 @@
+// Token rows back to a table: invert every transform, snap or round to the column's values,
+// clamp to its observed range, and write numbers, dates and labels exactly as the input wrote
+// them. CSV, TSV or JSON Lines.
+
+import TabStream
+
+/// Output formats of tab-decode.
+public enum TableFormat: String, Sendable, CaseIterable {
+  case csv, tsv, jsonl
+}
+
+/// Writes decoded rows to a sink.
+public final class TableDecoder {
+  public let encoder: TableEncoder
+  public let format: TableFormat
+  private let positions: [TableEncoder.FieldPositions]
+  private let floatWidth: Int
+  private let intWidth: Int
+  private let csv: CSVWriter?
+  private let json: JSONLinesWriter?
+  private let labels: [[[UInt8]]]
+  private let formats: [DateFormat?]
+  private let writeHeader: Bool
+  /// Rows written so far (continues identifier sequences across blocks and shards).
+  public private(set) var rows = 0
+
+  /// - Parameter header: write the header row; nil follows the input (had one or not).
+  public init(encoder: TableEncoder, format: TableFormat, sink: ByteSink, header: Bool? = nil) {
+    self.encoder = encoder
+    self.format = format
+    positions = encoder.positions
+    floatWidth = encoder.layout.floatWidth
+    intWidth = encoder.layout.intWidth
+    labels = encoder.columns.map { ($0.labels ?? []).map { Array($0.utf8) } }
+    formats = encoder.columns.map { $0.dateFormat.flatMap { DateFormat(pattern: $0) } }
+    writeHeader = header ?? encoder.header
+    switch format {
+    case .csv:
+      csv = CSVWriter(sink: sink, dialect: encoder.dialect, lineEnding: encoder.lineEnding)
+      json = nil
+    case .tsv:
+      csv = CSVWriter(sink: sink, dialect: CSVDialect(delimiter: 9), lineEnding: encoder.lineEnding)
+      json = nil
+    case .jsonl:
+      csv = nil
+      json = JSONLinesWriter(sink: sink, names: encoder.columns.map(\.name))
+    }
+  }
+
+  /// Writes the header row (CSV and TSV, when the input had one).
+  public func begin() throws {
+    guard let csv, writeHeader else { return }
+    try csv.writeRecord(encoder.columns.map(\.name))
+  }
+
+  /// Writes every row of `block`.
+  /// - Throws: `EncodeError.codeOutOfRange` for a code outside a column's categories, `IOError`.
+  public func write(_ block: RowBlock) throws {
+    try block.floats.withUnsafeBufferPointer { floats in
+      try block.ints.withUnsafeBufferPointer { ints in
+        for r in 0..<block.rows {
+          let rowFloats = floats.baseAddress.map { $0 + r * floatWidth }
+          let rowInts = ints.baseAddress.map { $0 + r * intWidth }
+          for c in encoder.columns.indices {
+            try writeCell(column: c, floats: rowFloats, ints: rowInts)
+          }
+          if let csv { try csv.endRecord() } else { try json!.endRecord() }
+          rows += 1
+        }
+      }
+    }
+  }
+
+  /// Flushes buffered output.
+  public func finish() throws {
+    try csv?.flush()
+    try json?.flush()
+  }
+
+  private func writeCell(column c: Int, floats: UnsafePointer<Float>?, ints: UnsafePointer<Int32>?) throws {
+    let column = encoder.columns[c]
+    let p = positions[c]
+    switch column.kind {
+    case .categorical:
+      let code = Int(ints![p.code])
+      guard code >= 0 && code < labels[c].count else {
+        throw EncodeError.codeOutOfRange(column: column.name, code: code, cardinality: labels[c].count)
+      }
+      let isMissing = column.missingCodes?.contains(code) ?? false
+      labels[c][code].withUnsafeBytes { writeText($0, missing: isMissing) }
+    case .numerical, .datetime:
+      if p.missing >= 0 && ints![p.missing] != 0 {
+        writeText(column.missingMarker ?? "", missing: true)
+        return
+      }
+      var x: Double
+      var tolerance = 0.0
+      let y = Double(floats![p.value])
+      switch column.transform ?? .quantile {
+      case .quantile:
+        x = column.quantiles!.inverse(y)
+        tolerance = column.quantiles!.tolerance(floats![p.value])
+      case .gmm:
+        let mixture = column.mixture!
+        let k = Int(ints![p.code])
+        guard k >= 0 && k < mixture.count else {
+          throw EncodeError.codeOutOfRange(column: column.name + ".mode", code: k, cardinality: mixture.count)
+        }
+        x = max(-1, min(1, y)) * 4 * mixture.stds[k] + mixture.means[k]
+        tolerance = 0.5 * Double(floats![p.value].ulp) * 4 * mixture.stds[k]
+      }
+      x = settle(x, column)
+      if let format = formats[c] {
+        writeFormatted(maxBytes: format.maxLength, quoted: true) { format.format(x, into: $0) }
+      } else {
+        writeNumber(x, style: column.style!, tolerance: column.values == nil ? tolerance : 0)
+      }
+    case .constant:
+      writeText(column.constant ?? "", missing: false)
+    case .identifier:
+      if let start = column.sequenceStart, let step = column.sequenceStep {
+        writeNumber(start + Double(rows) * step, style: NumberStyle(integer: true, decimals: 0, fixed: false, exponent: false))
+      } else {
+        writeText("", missing: true)
+      }
+    }
+  }
+
+  /// Snaps to the nearest observed value when the column has few, else clamps to [min, max].
+  private func settle(_ x: Double, _ column: ColumnEncoding) -> Double {
+    guard x.isFinite else { return column.minimum ?? 0 }
+    if let values = column.values, !values.isEmpty {
+      var lo = 0
+      var hi = values.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if values[mid] < x { lo = mid + 1 } else { hi = mid }
+      }
+      if lo == values.count { return values[lo - 1] }
+      if lo == 0 { return values[0] }
+      return x - values[lo - 1] <= values[lo] - x ? values[lo - 1] : values[lo]
+    }
+    return max(column.minimum ?? x, min(column.maximum ?? x, x))
+  }
+
+  /// Writes `x` in the column's style: with the fewest decimals (up to the column's) that stay
+  /// within `tolerance` of x, so float32 noise does not print as "64.000004643".
+  private func writeNumber(_ x: Double, style: NumberStyle, tolerance: Double = 0) {
+    if style.exponent {
+      // Written with exponents somewhere (1e-05): plain decimals within the tolerance if a
+      // short one exists, else the shortest exact form.
+      var scale = 1.0
+      for d in 0...15 where tolerance > 0 {
+        if abs((x * scale).rounded() / scale - x) <= tolerance {
+          writeFormatted(maxBytes: NumberText.maxFormattedLength(decimals: d), quoted: false) {
+            NumberText.format(x, decimals: d, trimZeros: true, into: $0)
+          }
+          return
+        }
+        scale *= 10
+      }
+      writeFormatted(maxBytes: 40, quoted: false) { NumberText.formatShortest(x, into: $0) }
+    } else {
+      var decimals = style.integer ? 0 : style.decimals
+      if !style.fixed && tolerance > 0 {
+        var scale = 1.0
+        for d in 0..<decimals {
+          if abs((x * scale).rounded() / scale - x) <= tolerance {
+            decimals = d
+            break
+          }
+          scale *= 10
+        }
+      }
+      writeFormatted(maxBytes: NumberText.maxFormattedLength(decimals: decimals), quoted: false) {
+        NumberText.format(x, decimals: decimals, trimZeros: !style.fixed, into: $0)
+      }
+    }
+  }
+
+  private func writeFormatted(maxBytes: Int, quoted: Bool, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+    if let csv {
+      csv.writeField(reserving: maxBytes, body)
+    } else {
+      json!.writeRaw(reserving: maxBytes, quoted: quoted, body)
+    }
+  }
+
+  private func writeText(_ bytes: UnsafeRawBufferPointer, missing: Bool) {
+    if let csv {
+      csv.writeField(bytes)
+    } else if missing {
+      json!.writeNull()
+    } else {
+      json!.writeString(bytes)
+    }
+  }
+
+  private func writeText(_ text: String, missing: Bool) {
+    var text = text
+    text.withUTF8 { writeText(UnsafeRawBufferPointer($0), missing: missing) }
+  }
+}
+
+/// JSON Lines output: one object per row, keys in column order.
+final class JSONLinesWriter {
+  private let sink: ByteSink
+  private let keys: [[UInt8]]
+  private var buffer: [UInt8] = []
+  private var field = 0
+
+  init(sink: ByteSink, names: [String]) {
+    self.sink = sink
+    keys = names.map { Array((jsonString($0) + ":").utf8) }
+    buffer.reserveCapacity(1 << 20)
+  }
+
+  private func beginField() {
+    buffer.append(field == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+    buffer.append(contentsOf: keys[field])
+    field += 1
+  }
+
+  func writeNull() {
+    beginField()
+    buffer.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
+  }
+
+  func writeString(_ bytes: UnsafeRawBufferPointer) {
+    beginField()
+    buffer.append(UInt8(ascii: "\""))
+    for byte in bytes {
+      switch byte {
+      case UInt8(ascii: "\""): buffer.append(contentsOf: [0x5C, 0x22])
+      case UInt8(ascii: "\\"): buffer.append(contentsOf: [0x5C, 0x5C])
+      case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
+      case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
+      case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
+      case 0..<0x20:
+        let hex = Array("0123456789abcdef".utf8)
+        buffer.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+      default: buffer.append(byte)
+      }
+    }
+    buffer.append(UInt8(ascii: "\""))
+  }
+
+  func writeRaw(reserving maxBytes: Int, quoted: Bool, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+    beginField()
+    if quoted { buffer.append(UInt8(ascii: "\"")) }
+    let start = buffer.count
+    buffer.append(contentsOf: repeatElement(0, count: maxBytes))
+    let used = buffer.withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + maxBytes])) }
+    buffer.removeLast(maxBytes - used)
+    if quoted { buffer.append(UInt8(ascii: "\"")) }
+  }
+
+  func endRecord() throws {
+    buffer.append(contentsOf: field == 0 ? [0x7B, 0x7D, 0x0A] : [0x7D, 0x0A])
+    field = 0
+    if buffer.count >= 1 << 20 { try flush() }
+  }
+
+  func flush() throws {
+    try sink.write(buffer)
+    buffer.removeAll(keepingCapacity: true)
+  }
+}

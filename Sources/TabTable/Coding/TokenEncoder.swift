@@ -1,0 +1,170 @@
+// Turning cell values into row tokens, shared by fit mode (values come from a ColumnStore) and
+// apply mode (values come from a CSV stream): the same numbers, whichever path produced them.
+
+import TabStream
+
+/// What an apply-mode encoder does with a category it never saw, or a missing cell in a column
+/// that had none.
+public enum UnknownPolicy: String, Sendable, CaseIterable {
+  /// Stop with an error listing the unknown values.
+  case error
+  /// Encode as the column's missing category (if it has one).
+  case missing
+  /// Encode as the most frequent category (numerical columns: the median).
+  case frequent
+}
+
+/// Writes the tokens of one row's cells into a block row.
+public struct TokenEncoder {
+  public let encoder: TableEncoder
+  public let positions: [TableEncoder.FieldPositions]
+  public let floatWidth: Int
+  public let intWidth: Int
+  let seed: UInt64
+  private var scratch: [Double]
+
+  public init(encoder: TableEncoder, seed: UInt64) {
+    self.encoder = encoder
+    positions = encoder.positions
+    floatWidth = encoder.layout.floatWidth
+    intWidth = encoder.layout.intWidth
+    self.seed = seed
+    scratch = [Double](repeating: 0, count: 64)
+  }
+
+  /// The float token of a value under a quantile transform.
+  @inlinable
+  public static func quantileToken(_ x: Double, _ transform: QuantileTransform) -> Float {
+    Float(transform.forward(x))
+  }
+
+  /// Writes numerical column `c`'s tokens for value `x` (NaN for a missing cell) of stream row
+  /// `row` at `floats`/`ints` (the row's sections). `token` is the precomputed quantile token
+  /// when the caller has one (fit mode and the apply-mode memo), else nil.
+  public mutating func writeNumeric(
+    column c: Int, value x: Double, token: Float?, row: Int,
+    floats: UnsafeMutablePointer<Float>, ints: UnsafeMutablePointer<Int32>
+  ) {
+    let p = positions[c]
+    let column = encoder.columns[c]
+    let missing = x.isNaN
+    if p.missing >= 0 { ints[p.missing] = missing ? 1 : 0 }
+    if missing {
+      // A missing cell's value fields are placeholders: 0 is the median in normal space.
+      floats[p.value] = 0
+      if p.code >= 0 { ints[p.code] = 0 }
+      return
+    }
+    switch column.transform ?? .quantile {
+    case .quantile:
+      floats[p.value] = token ?? Self.quantileToken(x, column.quantiles!)
+    case .gmm:
+      // CTGAN §1.1: draw the mode from the posterior (not argmax), then the value within it
+      // in units of 4σ, clipped to ±0.99.
+      let mixture = column.mixture!
+      let k = scratch.withUnsafeMutableBufferPointer { probabilities -> Int in
+        let view = UnsafeMutableBufferPointer(rebasing: probabilities[0..<mixture.count])
+        mixture.responsibilities(x, into: view)
+        let u = CounterRandom.uniform(seed: seed, row: UInt64(row), stream: UInt64(c))
+        var cumulative = 0.0
+        for k in 0..<mixture.count {
+          cumulative += view[k]
+          if u < cumulative { return k }
+        }
+        return mixture.count - 1
+      }
+      let alpha = (x - mixture.means[k]) / (4 * mixture.stds[k])
+      floats[p.value] = Float(max(-0.99, min(0.99, alpha)))
+      ints[p.code] = Int32(k)
+    }
+  }
+}
+
+/// Fit mode: writes every row of a ColumnStore as tokens, block by block.
+public enum StoreEncoding {
+  /// Encodes `store` with `encoder` (fitted on it) into `writer`.
+  /// - Parameter progress: called after each block with the rows done so far.
+  public static func write(
+    _ store: ColumnStore, encoder: TableEncoder, seed: UInt64, blockRows: Int, to writer: StreamWriter,
+    progress: (Int) -> Void = { _ in }
+  ) throws {
+    var tokens = TokenEncoder(encoder: encoder, seed: seed)
+    let width = encoder.columns.count
+    // Per column and distinct cell: its parsed value (numerical), its token, or its code.
+    var values = [[Double]](repeating: [], count: width)
+    var valueTokens = [[Float]](repeating: [], count: width)
+    var categoryCodes = [[Int32]](repeating: [], count: width)
+    var markers = Set<[UInt8]>()
+    for marker in encoder.missingMarkers { markers.insert(Array(marker.utf8)) }
+    for (c, column) in encoder.columns.enumerated() {
+      let dictionary = store.dictionaries[c]
+      switch column.kind {
+      case .numerical, .datetime:
+        let format = column.dateFormat.flatMap { DateFormat(pattern: $0) }
+        values[c] = (0..<dictionary.count).map { code in
+          let key = dictionary.key(code)
+          if markers.contains(Array(key)) { return .nan }
+          return key.withUnsafeBytes { bytes in
+            if let format { return format.parse(bytes) ?? .nan }
+            return NumberText.parse(bytes)?.value ?? .nan
+          }
+        }
+        if column.transform == .quantile {
+          valueTokens[c] = values[c].map { $0.isNaN ? 0 : TokenEncoder.quantileToken($0, column.quantiles!) }
+        }
+      case .categorical:
+        let lookup = LabelLookup(column.labels!)
+        categoryCodes[c] = (0..<dictionary.count).map { code in
+          dictionary.key(code).withUnsafeBytes { lookup.code(of: $0)! }
+        }
+      case .constant, .identifier:
+        break
+      }
+    }
+    let positions = encoder.positions
+    var block = RowBlock(layout: encoder.layout)
+    var row = 0
+    while row < store.rows {
+      let count = min(blockRows, store.rows - row)
+      block.resize(rows: count)
+      block.floats.withUnsafeMutableBufferPointer { floats in
+        block.ints.withUnsafeMutableBufferPointer { ints in
+          for c in 0..<width {
+            let codes = store.codes[c]
+            switch encoder.columns[c].kind {
+            case .categorical:
+              let position = positions[c].code
+              let map = categoryCodes[c]
+              for r in 0..<count {
+                ints[r * tokens.intWidth + position] = map[Int(codes[row + r])]
+              }
+            case .numerical, .datetime:
+              let isQuantile = encoder.columns[c].transform == .quantile
+              for r in 0..<count {
+                let code = Int(codes[row + r])
+                tokens.writeNumeric(
+                  column: c, value: values[c][code], token: isQuantile ? valueTokens[c][code] : nil,
+                  row: row + r, floats: floats.baseAddress! + r * tokens.floatWidth,
+                  ints: ints.baseAddress! + r * tokens.intWidth)
+              }
+            case .constant, .identifier:
+              break
+            }
+          }
+        }
+      }
+      try writer.write(block)
+      row += count
+      progress(row)
+    }
+  }
+}
+
+/// Label bytes -> category code, for one categorical column.
+struct LabelLookup {
+  private var dictionary = ByteDictionary()
+  init(_ labels: [String]) {
+    for label in labels { dictionary.insert(label) }
+  }
+  func code(of bytes: UnsafeRawBufferPointer) -> Int32? { dictionary.code(of: bytes) }
+}

@@ -1,0 +1,301 @@
+// Fitting: infer each column's type (unless the schema says), then fit its transform from the
+// column's distinct cells and their counts.
+
+import TabStream
+
+/// Choices that shape a fitted encoder.
+public struct FitOptions: Sendable {
+  public var numeric: NumericTransform = .quantile
+  /// Cell texts that mean "missing".
+  public var missingMarkers: [String] = ["", "NA", "NaN", "?", "null"]
+  public var schema: TableSchema?
+  public var schemaPath: String = "schema"
+  /// Model ID-like columns instead of excluding them.
+  public var keepIdentifiers = false
+  /// Integer columns with at most this many distinct values are categorical.
+  public var maxIntegerCategories = 20
+  /// Columns with at most this many distinct values decode by snapping to them.
+  public var snapLimit = 1000
+  public var mixtureModes = 10
+  public var mixtureThreshold = 0.005
+  /// Values the Gaussian mixture is fitted on, at most (a seeded sample of the column).
+  public var mixtureSample = 50_000
+  public var seed: UInt64 = 0
+
+  public init() {}
+}
+
+/// Fits a `TableEncoder` to a table held in a `ColumnStore`.
+public enum TableFitter {
+  /// - Returns: the encoder and warnings for the user (excluded ID columns).
+  /// - Throws: `EncodeError` (all-missing column, schema mismatch, value not of the schema's type).
+  public static func fit(_ store: ColumnStore, options: FitOptions) throws -> (TableEncoder, [String]) {
+    if let schema = options.schema {
+      for (name, _) in schema.columns where !store.names.contains(name) {
+        throw EncodeError.schemaColumnNotInTable(schema: options.schemaPath, column: name, table: store.path)
+      }
+    }
+    var markers = Set<[UInt8]>()
+    for marker in options.missingMarkers { markers.insert(Array(marker.utf8)) }
+    var columns: [ColumnEncoding] = []
+    var warnings: [String] = []
+    for c in 0..<store.names.count {
+      let profile = ColumnProfile(store: store, column: c, markers: markers)
+      let given = options.schema?[store.names[c]]
+      var column = try fitColumn(profile, given: given, options: options)
+      if column.kind == .identifier && given == nil && options.keepIdentifiers {
+        column = try fitColumn(profile, given: nil, options: options, allowIdentifier: false)
+      } else if column.kind == .identifier && given == nil {
+        let what = column.sequenceStart != nil ? "a fresh sequence" : "empty cells"
+        warnings.append(
+          "column '\(column.name)' looks like an ID (\(profile.distinct.count) distinct values in "
+            + "\(store.rows) rows): not modelled, tab-decode writes \(what); --keep-ids models it")
+      }
+      columns.append(column)
+    }
+    let delimiter = String(decoding: [store.dialect.delimiter], as: UTF8.self)
+    let encoder = TableEncoder(
+      columns: columns, delimiter: delimiter, header: store.hasHeader,
+      lineEnding: store.sawCRLF ? .crlf : .lf, missingMarkers: options.missingMarkers, rows: store.rows)
+    return (encoder, warnings)
+  }
+
+  static func fitColumn(
+    _ profile: ColumnProfile, given: TableSchema.Column?, options: FitOptions, allowIdentifier: Bool = true
+  ) throws -> ColumnEncoding {
+    let name = profile.name
+    var column = ColumnEncoding(name: name, kind: .categorical, count: profile.present, missing: profile.missing)
+    if profile.present == 0 && given?.kind != .categorical && given?.kind != .constant {
+      throw EncodeError.allMissing(path: profile.path, column: name)
+    }
+    let kind = try given?.kind ?? infer(profile, options: options, allowIdentifier: allowIdentifier)
+    column.kind = kind
+    switch kind {
+    case .constant:
+      guard profile.distinctAll.count == 1 else {
+        throw EncodeError.badSchema(
+          schema: options.schemaPath,
+          detail: "column '\(name)' is typed constant but holds \(profile.distinctAll.count) different values")
+      }
+      column.constant = profile.text(profile.distinctAll[0])
+    case .categorical:
+      fitCategorical(profile, into: &column)
+    case .identifier:
+      if let numbers = profile.numbers(), numbers.allSatisfy(\.isInteger) {
+        let sorted = numbers.map(\.value).sorted()
+        let step = sorted.count > 1 ? sorted[1] - sorted[0] : 1
+        if step > 0 && zip(sorted, sorted.dropFirst()).allSatisfy({ $1 - $0 == step }) {
+          column.sequenceStart = sorted[0]
+          column.sequenceStep = step
+        }
+      }
+    case .numerical:
+      guard let numbers = profile.numbers() else {
+        let bad = profile.firstNonNumber()!
+        throw EncodeError.badValue(
+          path: profile.path, line: profile.line(of: bad), column: name, expected: "a number", found: profile.text(bad))
+      }
+      let values = numbers.map(\.value)
+      column.style = NumberStyle(
+        integer: numbers.allSatisfy(\.isInteger), decimals: numbers.map(\.decimals).max() ?? 0,
+        fixed: Set(numbers.map(\.decimals)).count == 1 && numbers[0].decimals > 0,
+        exponent: numbers.contains(where: \.hasExponent))
+      fitNumeric(values, profile: profile, options: options, into: &column)
+    case .datetime:
+      var format: DateFormat?
+      if let pattern = given?.format { format = DateFormat(pattern: pattern) }
+      if format == nil { format = DateFormat.detect(profile.distinct.map { profile.text($0) }) }
+      guard let format else {
+        throw EncodeError.badSchema(schema: options.schemaPath, detail: "column '\(name)': no supported date format fits its values")
+      }
+      var values: [Double] = []
+      for code in profile.distinct {
+        guard let seconds = profile.withBytes(code, { format.parse($0) }) else {
+          throw EncodeError.badValue(
+            path: profile.path, line: profile.line(of: code), column: name,
+            expected: "a date like \(format.pattern)", found: profile.text(code))
+        }
+        values.append(seconds)
+      }
+      column.dateFormat = format.pattern
+      fitNumeric(values, profile: profile, options: options, into: &column)
+    }
+    return column
+  }
+
+  /// The type a column's cells suggest.
+  static func infer(_ profile: ColumnProfile, options: FitOptions, allowIdentifier: Bool) throws -> ColumnKind {
+    if profile.distinctAll.count == 1 { return .constant }
+    let distinct = profile.distinct.count
+    let allDistinct = distinct == profile.present && profile.missing == 0
+    if let numbers = profile.numbers() {
+      let integers = numbers.allSatisfy(\.isInteger)
+      if integers && distinct <= options.maxIntegerCategories { return .categorical }
+      if allowIdentifier && integers && allDistinct && distinct >= 3 {
+        let sorted = numbers.map(\.value).sorted()
+        let step = sorted[1] - sorted[0]
+        let arithmetic = step > 0 && zip(sorted, sorted.dropFirst()).allSatisfy { $1 - $0 == step }
+        if arithmetic || looksLikeIdentifierName(profile.name) { return .identifier }
+      }
+      return .numerical
+    }
+    if DateFormat.detect(profile.distinct.map { profile.text($0) }) != nil { return .datetime }
+    if allowIdentifier && allDistinct && distinct >= 20 { return .identifier }
+    return .categorical
+  }
+
+  static func looksLikeIdentifierName(_ name: String) -> Bool {
+    let lower = name.lowercased()
+    return lower == "id" || lower == "no" || lower == "index" || lower.hasSuffix("_id") || lower.hasSuffix("id")
+      && lower.count <= 12
+  }
+
+  static func fitCategorical(_ profile: ColumnProfile, into column: inout ColumnEncoding) {
+    // Codes follow the labels' sorted order (TabSyn's ordinal encoding), so the same table
+    // always gets the same codes: numerically when every label is a number (integer codes
+    // keep their order), else by bytes; missing markers sort by bytes after the numbers.
+    let numbers = profile.distinctAll.map { profile.withBytes($0) { NumberText.parse($0)?.value } }
+    let numeric = zip(profile.distinctAll, numbers).allSatisfy { profile.isMissing[Int($0)] || $1 != nil }
+    let order = profile.distinctAll.sorted { a, b in
+      if numeric {
+        let (x, y) = (numbers[Int(a)], numbers[Int(b)])
+        let (ma, mb) = (profile.isMissing[Int(a)], profile.isMissing[Int(b)])
+        if ma != mb { return mb }
+        if !ma, let x, let y, x != y { return x < y }
+      }
+      return profile.bytes(a).lexicographicallyPrecedes(profile.bytes(b))
+    }
+    column.labels = order.map { profile.text($0) }
+    column.counts = order.map { profile.counts[Int($0)] }
+    let missingCodes = order.indices.filter { profile.isMissing[Int(order[$0])] }
+    column.missingCodes = missingCodes.isEmpty ? nil : missingCodes
+  }
+
+  static func fitNumeric(
+    _ values: [Double], profile: ColumnProfile, options: FitOptions, into column: inout ColumnEncoding
+  ) {
+    // values[i] belongs to profile.distinct[i]; merge texts with equal values ("1", "1.0").
+    let counts = profile.distinct.map { profile.counts[Int($0)] }
+    let order = values.indices.sorted { values[$0] < values[$1] }
+    var sortedValues: [Double] = []
+    var sortedCounts: [Int] = []
+    for i in order {
+      if let last = sortedValues.last, last == values[i] {
+        sortedCounts[sortedCounts.count - 1] += counts[i]
+      } else {
+        sortedValues.append(values[i])
+        sortedCounts.append(counts[i])
+      }
+    }
+    column.minimum = sortedValues.first
+    column.maximum = sortedValues.last
+    column.values = sortedValues.count <= options.snapLimit ? sortedValues : nil
+    column.missingMarker = profile.mostFrequentMarker()
+    column.transform = options.numeric
+    switch options.numeric {
+    case .quantile:
+      column.quantiles = QuantileTransform(sortedValues: sortedValues, counts: sortedCounts)
+    case .gmm:
+      let sample = weightedSample(sortedValues, counts: sortedCounts, size: options.mixtureSample, seed: options.seed)
+      column.mixture = GaussianMixture.fit(
+        sample, maxModes: options.mixtureModes, weightThreshold: options.mixtureThreshold)
+    }
+  }
+
+  /// All values (with repeats) if there are at most `size`, else `size` values drawn
+  /// uniformly at random from the column: the bounded sample the mixture is fitted on.
+  static func weightedSample(_ values: [Double], counts: [Int], size: Int, seed: UInt64) -> [Double] {
+    let total = counts.reduce(0, +)
+    var cumulative = [Int](repeating: 0, count: counts.count)
+    var running = 0
+    for i in counts.indices {
+      running += counts[i]
+      cumulative[i] = running
+    }
+    if total <= size {
+      var all: [Double] = []
+      all.reserveCapacity(total)
+      for i in values.indices { all.append(contentsOf: repeatElement(values[i], count: counts[i])) }
+      return all
+    }
+    var sample: [Double] = []
+    sample.reserveCapacity(size)
+    for k in 0..<size {
+      let rank = Int(CounterRandom.uniform(seed: seed, row: UInt64(k), stream: 0x5A3D) * Double(total))
+      var lo = 0
+      var hi = cumulative.count - 1
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if cumulative[mid] > rank { hi = mid } else { lo = mid + 1 }
+      }
+      sample.append(values[lo])
+    }
+    return sample
+  }
+}
+
+/// A column's distinct cells with their counts and missing flags.
+struct ColumnProfile {
+  let store: ColumnStore
+  let column: Int
+  let counts: [Int]
+  /// isMissing[code]: the cell is a missing marker.
+  let isMissing: [Bool]
+  /// Codes of distinct non-missing cells, in order of first appearance.
+  let distinct: [Int32]
+  /// Codes of all distinct cells.
+  let distinctAll: [Int32]
+  let present: Int
+  let missing: Int
+
+  init(store: ColumnStore, column: Int, markers: Set<[UInt8]>) {
+    self.store = store
+    self.column = column
+    counts = store.counts(column: column)
+    let dictionary = store.dictionaries[column]
+    let isMissing = (0..<dictionary.count).map { markers.contains(Array(dictionary.key($0))) }
+    let distinctAll = (0..<dictionary.count).map { Int32($0) }
+    let distinct = distinctAll.filter { !isMissing[Int($0)] }
+    let counts = self.counts
+    let present = distinct.reduce(0) { $0 + counts[Int($1)] }
+    self.isMissing = isMissing
+    self.distinctAll = distinctAll
+    self.distinct = distinct
+    self.present = present
+    missing = store.rows - present
+  }
+
+  var name: String { store.names[column] }
+  var path: String { store.path }
+  func bytes(_ code: Int32) -> ArraySlice<UInt8> { store.dictionaries[column].key(Int(code)) }
+  func text(_ code: Int32) -> String { store.dictionaries[column].string(Int(code)) }
+  func line(of code: Int32) -> Int { Int(store.firstLines[column][Int(code)]) }
+  func withBytes<R>(_ code: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    bytes(code).withUnsafeBytes(body)
+  }
+
+  /// Every distinct non-missing cell parsed as a finite number, or nil if one is not.
+  func numbers() -> [ParsedNumber]? {
+    var result: [ParsedNumber] = []
+    result.reserveCapacity(distinct.count)
+    for code in distinct {
+      guard let number = withBytes(code, { NumberText.parse($0) }), number.value.isFinite else { return nil }
+      result.append(number)
+    }
+    return result
+  }
+
+  func firstNonNumber() -> Int32? {
+    distinct.filter { code in
+      withBytes(code, { NumberText.parse($0) }).map { !$0.value.isFinite } ?? true
+    }.min { line(of: $0) < line(of: $1) }
+  }
+
+  /// The missing marker written most often (ties: the first seen), or nil if none.
+  func mostFrequentMarker() -> String? {
+    let markers = distinctAll.filter { isMissing[Int($0)] }
+    guard let best = markers.max(by: { counts[Int($0)] < counts[Int($1)] || (counts[Int($0)] == counts[Int($1)] && $0 > $1) })
+    else { return nil }
+    return text(best)
+  }
+}
