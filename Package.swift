@@ -47,8 +47,8 @@ let package = Package(
       ]),
     .testTarget(name: "TabStreamTests", dependencies: ["TabStream"]),
     .testTarget(name: "TabTableTests", dependencies: ["TabTable", "TabStream"]),
+    // Runs the built executables; `swift test` builds them first.
     .testTarget(
-      name: "ToolTests", dependencies: ["TabStream"],
-      resources: []),
+      name: "ToolTests", dependencies: ["TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info"]),
   ]
 )

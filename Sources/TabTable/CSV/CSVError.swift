@@ -45,7 +45,8 @@ public enum CSVError: Error, Equatable, Sendable, CustomStringConvertible {
     case .headerOnly(let path):
       return "\(path): header but no rows"
     case .recordTooLarge(let path, let line, let limit):
-      return "\(path):\(line): record larger than \(Self.render(bytes: limit)); refusing to buffer it"
+      return
+        "\(path):\(line): record larger than \(Self.render(bytes: limit)); refusing to buffer it"
     }
   }
 

@@ -20,6 +20,7 @@ public final class TableDecoder {
   private let json: JSONLinesWriter?
   private let labels: [[[UInt8]]]
   private let formats: [DateFormat?]
+  private let valueTexts: [[[UInt8]]?]
   private let writeHeader: Bool
   /// Rows written so far (continues identifier sequences across blocks and shards).
   public private(set) var rows = 0
@@ -33,6 +34,7 @@ public final class TableDecoder {
     intWidth = encoder.layout.intWidth
     labels = encoder.columns.map { ($0.labels ?? []).map { Array($0.utf8) } }
     formats = encoder.columns.map { $0.dateFormat.flatMap { DateFormat(pattern: $0) } }
+    valueTexts = encoder.columns.map { column in column.valueTexts.map { $0.map { Array($0.utf8) } } }
     writeHeader = header ?? encoder.header
     switch format {
     case .csv:
@@ -109,6 +111,11 @@ public final class TableDecoder {
         x = max(-1, min(1, y)) * 4 * mixture.stds[k] + mixture.means[k]
         tolerance = 0.5 * Double(floats![p.value].ulp) * 4 * mixture.stds[k]
       }
+      if let texts = valueTexts[c], csv != nil || column.kind == .datetime {
+        // Few distinct values: snap to the nearest and write it as the input did.
+        texts[nearest(x, in: column.values!)].withUnsafeBytes { writeText($0, missing: false) }
+        return
+      }
       x = settle(x, column)
       if let format = formats[c] {
         writeFormatted(maxBytes: format.maxLength, quoted: true) { format.format(x, into: $0) }
@@ -129,18 +136,22 @@ public final class TableDecoder {
   /// Snaps to the nearest observed value when the column has few, else clamps to [min, max].
   private func settle(_ x: Double, _ column: ColumnEncoding) -> Double {
     guard x.isFinite else { return column.minimum ?? 0 }
-    if let values = column.values, !values.isEmpty {
-      var lo = 0
-      var hi = values.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if values[mid] < x { lo = mid + 1 } else { hi = mid }
-      }
-      if lo == values.count { return values[lo - 1] }
-      if lo == 0 { return values[0] }
-      return x - values[lo - 1] <= values[lo] - x ? values[lo - 1] : values[lo]
-    }
+    if let values = column.values, !values.isEmpty { return values[nearest(x, in: values)] }
     return max(column.minimum ?? x, min(column.maximum ?? x, x))
+  }
+
+  /// The index of the value nearest to `x` in ascending `values` (NaN: the first).
+  private func nearest(_ x: Double, in values: [Double]) -> Int {
+    guard !x.isNaN else { return 0 }
+    var lo = 0
+    var hi = values.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if values[mid] < x { lo = mid + 1 } else { hi = mid }
+    }
+    if lo == values.count { return lo - 1 }
+    if lo == 0 { return 0 }
+    return x - values[lo - 1] <= values[lo] - x ? lo - 1 : lo
   }
 
   /// Writes `x` in the column's style: with the fewest decimals (up to the column's) that stay

@@ -130,13 +130,14 @@ public enum TableFitter {
     let allDistinct = distinct == profile.present && profile.missing == 0
     if let numbers = profile.numbers() {
       let integers = numbers.allSatisfy(\.isInteger)
-      if integers && distinct <= options.maxIntegerCategories { return .categorical }
+      // A row number or key: all distinct integers in arithmetic sequence, or named like an ID.
       if allowIdentifier && integers && allDistinct && distinct >= 3 {
         let sorted = numbers.map(\.value).sorted()
         let step = sorted[1] - sorted[0]
         let arithmetic = step > 0 && zip(sorted, sorted.dropFirst()).allSatisfy { $1 - $0 == step }
         if arithmetic || looksLikeIdentifierName(profile.name) { return .identifier }
       }
+      if integers && distinct <= options.maxIntegerCategories { return .categorical }
       return .numerical
     }
     if DateFormat.detect(profile.distinct.map { profile.text($0) }) != nil { return .datetime }
@@ -179,17 +180,23 @@ public enum TableFitter {
     let order = values.indices.sorted { values[$0] < values[$1] }
     var sortedValues: [Double] = []
     var sortedCounts: [Int] = []
+    var texts: [Int32] = []  // the most frequent text of each value
     for i in order {
       if let last = sortedValues.last, last == values[i] {
         sortedCounts[sortedCounts.count - 1] += counts[i]
+        if counts[i] > profile.counts[Int(texts[texts.count - 1])] { texts[texts.count - 1] = profile.distinct[i] }
       } else {
         sortedValues.append(values[i])
         sortedCounts.append(counts[i])
+        texts.append(profile.distinct[i])
       }
     }
     column.minimum = sortedValues.first
     column.maximum = sortedValues.last
-    column.values = sortedValues.count <= options.snapLimit ? sortedValues : nil
+    if sortedValues.count <= options.snapLimit {
+      column.values = sortedValues
+      column.valueTexts = texts.map { profile.text($0) }
+    }
     column.missingMarker = profile.mostFrequentMarker()
     column.transform = options.numeric
     switch options.numeric {

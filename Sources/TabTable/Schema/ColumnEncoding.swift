@@ -67,6 +67,9 @@ public struct ColumnEncoding: Codable, Equatable, Sendable {
   /// The distinct values, ascending, when there are at most the snap limit of them: decoded
   /// values snap to the nearest, so such columns round-trip exactly.
   public var values: [Double]?
+  /// For each of `values`, the text it was written as most often: decoding writes it, so such
+  /// columns come back byte for byte ("1e-3", "3.50", "07:05").
+  public var valueTexts: [String]?
 
   // categorical
   /// Labels in code order (sorted by bytes), byte-exact.

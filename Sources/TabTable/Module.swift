@@ -1,1 +1,0 @@
-// TabTable module.
