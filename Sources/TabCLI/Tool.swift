@@ -63,13 +63,20 @@ public enum Tool {
       try parsed.run()
       exit(ExitStatus.success)
     } catch {
-      if let code = error as? ExitCode { exit(code.rawValue) }
-      if error is ValidationError || error is CleanExit { Command.exit(withError: error) }
+      // Help requests, validation and other parser outcomes surface here too (--help runs a
+      // command that throws): ArgumentParser prints and exits for its own errors.
+      if isArgumentParserError(error) { Command.exit(withError: error) }
       let (message, status) = describe(error)
       TemporaryFiles.removeAll()
       if let message { report(message) }
       exit(status)
     }
+  }
+
+  /// True for errors ArgumentParser raises and knows how to report (help, usage, exit codes).
+  static func isArgumentParserError(_ error: Error) -> Bool {
+    error is ExitCode || error is ValidationError || error is CleanExit
+      || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
   }
 
   /// The one-line message and exit status for an error; no message for a closed pipe.

@@ -14,7 +14,8 @@ struct TabDecode: ParsableCommand {
       Reads a token stream (standard input, or INPUT) and writes the table to standard \
       output, or atomically to -o FILE: the original column names and order, integers as \
       integers, the input's decimal places and date formats, labels byte-exact, missing cells \
-      with the input's marker. See tab-decode(1).
+      with the input's marker. Columns with at most 1000 distinct values come back exactly; \
+      others within the resolution of their quantile grid. See tab-decode(1).
       """)
 
   static func main() { Tool.run(Self.self) }

@@ -161,20 +161,18 @@ struct TabEncode: ParsableCommand {
     try target.write { sink in
       let writer = try StreamWriter(sink: sink, header: header, level: output.level)
       var block = RowBlock(layout: fitted.layout, capacity: blockRows)
-      while try reader.read(into: &record) {
-        try encoding.encode(record, into: &block)
-        if block.rows == blockRows {
-          // After an unknown category nothing more is written; reading goes on to list them all.
-          if !encoding.failed { try writer.write(block) }
-          block.removeAll()
-          progress.update(rows: encoding.rows)
-        }
+      var more = true
+      while more {
+        more = try encoding.encode(from: reader, into: &block, limit: blockRows)
+        // After an unknown category nothing more is written; reading goes on to list them all.
+        if !encoding.failed { try writer.write(block) }
+        block.removeAll()
+        progress.update(rows: encoding.rows)
       }
       if let error = encoding.unknownCategoriesError() { throw error }
       if encoding.rows == 0 {
         throw csvOptions.hasHeader ? CSVError.headerOnly(path: reader.path) : CSVError.emptyInput(path: reader.path)
       }
-      try writer.write(block)
       try writer.finish()
     }
     progress.finish(rows: encoding.rows)

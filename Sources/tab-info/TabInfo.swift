@@ -49,7 +49,7 @@ struct TabInfo: ParsableCommand {
     }
     var lines: [String] = []
     lines.append("file:       \(reader.path)")
-    lines.append("kind:       \(reader.header.kind) (stream format \(StreamFormat.major).\(StreamFormat.minor))")
+    lines.append("kind:       \(reader.header.kind) (stream format \(reader.formatVersion.major).\(reader.formatVersion.minor))")
     for step in reader.header.provenance {
       let seed = step.seed.map { ", seed \($0)" } ?? ""
       lines.append("made by:    \(step.tool) \(step.version) \(step.options.joined(separator: " "))\(seed)")
@@ -68,7 +68,7 @@ struct TabInfo: ParsableCommand {
       }
       for (f, field) in layout.intFields.enumerated() {
         var text = "  \(field.name) [int, \(field.role)"
-        if let cardinality = field.cardinality { text += ", \(cardinality) codes" }
+        if let cardinality = field.cardinality { text += cardinality == 1 ? ", 1 code" : ", \(cardinality) codes" }
         text += "] \(intStats[f].summary)"
         if reader.rowsRead > 0, !codeCounts[f].isEmpty {
           let labels = encoder?.columns.first { $0.name == field.column }?.labels

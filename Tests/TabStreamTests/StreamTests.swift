@@ -197,5 +197,5 @@ private func readAll(_ bytes: [UInt8], chunk: Int = .max) throws -> ([Float], [I
   #expect(throws: StreamError.self) { try reader.require([.latents], hint: "run tab-vae encode first") }
   #expect(
     StreamError.wrongKind(path: "z.bin", found: .tokens, expected: [.latents], hint: "run tab-vae encode first")
-      .description == "z.bin: this is a 'tokens' stream, expected 'latents'; run tab-vae encode first")
+      .description == "z.bin: stream of kind 'tokens', expected 'latents'; run tab-vae encode first")
 }

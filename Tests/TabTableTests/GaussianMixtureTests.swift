@@ -349,8 +349,10 @@ private func standardDeviation(_ values: [Double]) -> Double {
   }
 
   /// scikit-learn 1.9's BayesianGaussianMixture with CTGAN's settings on a fixed sample of 300
-  /// values (Fixtures/gmm/make_bimodal.py). Means and stds agree within 0.1 data standard
-  /// deviations, weights within 0.02.
+  /// values (Fixtures/gmm/make_bimodal.py), where its variational EM converges to the two true
+  /// modes. The model and priors are the same, so the fits agree closely (measured: within 1e-5);
+  /// the bounds, 0.01 data standard deviations for means and stds and 0.005 for weights, leave
+  /// room for the different start and stopping rule.
   @Test func agreesWithScikitLearn() throws {
     let url = URL(fileURLWithPath: #filePath)
       .deletingLastPathComponent().deletingLastPathComponent()
@@ -361,11 +363,11 @@ private func standardDeviation(_ values: [Double]) -> Double {
     #expect(mixture.count == reference.means.count, "\(mixture) vs \(reference.means)")
     let spread = standardDeviation(reference.values)
     expectClose(
-      mixture.means.map { $0 / spread }, reference.means.map { $0 / spread }, within: 0.1,
+      mixture.means.map { $0 / spread }, reference.means.map { $0 / spread }, within: 0.01,
       "means / data sd")
     expectClose(
-      mixture.stds.map { $0 / spread }, reference.stds.map { $0 / spread }, within: 0.1,
+      mixture.stds.map { $0 / spread }, reference.stds.map { $0 / spread }, within: 0.01,
       "stds / data sd")
-    expectClose(mixture.weights, reference.weights, within: 0.02, "weights")
+    expectClose(mixture.weights, reference.weights, within: 0.005, "weights")
   }
 }

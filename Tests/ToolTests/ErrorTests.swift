@@ -82,7 +82,7 @@ private func write(_ text: String, _ name: String, in dir: URL) throws -> URL {
     #expect(try run("tab-encode", ["--fit", model, "-o", "/dev/null"], input: Data("a,b\n1,x\n2,y\n3,x\n".utf8)).status == 0)
     expectFailure(
       try run("tab-decode", [model]), status: 65,
-      message: "tab-decode: \(model): this is a 'encoder' stream, expected 'tokens'; tab-decode reads what tab-encode writes")
+      message: "tab-decode: \(model): stream of kind 'encoder', expected 'tokens'; tab-decode reads what tab-encode writes")
   }
 
   @Test func csvFedToADecoder() throws {

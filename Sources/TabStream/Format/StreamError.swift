@@ -42,7 +42,7 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(path): unreadable stream header: \(detail)"
     case .wrongKind(let path, let found, let expected, let hint):
       let wanted = expected.map { "'\($0)'" }.joined(separator: " or ")
-      return "\(path): this is a '\(found)' stream, expected \(wanted)" + (hint.map { "; \($0)" } ?? "")
+      return "\(path): stream of kind '\(found)', expected \(wanted)" + (hint.map { "; \($0)" } ?? "")
     case .incompatibleSegment(let path, let segment):
       return
         "\(path): concatenated part \(segment + 1) has a different header from part 1 "

@@ -73,7 +73,7 @@ public struct RowLayout: Codable, Equatable, Sendable {
 public struct ProvenanceStep: Codable, Equatable, Sendable {
   public var tool: String
   public var version: String
-  /// The command line options that shape the output (not file names).
+  /// The command line arguments of the run (file names included).
   public var options: [String]
   public var seed: UInt64?
 

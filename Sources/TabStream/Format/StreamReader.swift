@@ -17,6 +17,8 @@ public final class StreamReader {
   public private(set) var rowsRead = 0
   public private(set) var blocksRead = 0
   public let path: String
+  /// The format version (major, minor) the first part was written with.
+  public let formatVersion: (major: Int, minor: Int)
 
   private let input: BufferedInput
   private let decompressor = ZstdDecompressor()
@@ -32,9 +34,10 @@ public final class StreamReader {
   public init(source: ByteSource) throws {
     path = source.name
     input = BufferedInput(source: source)
-    guard try Self.readPreamble(input, path: source.name, first: true) else {
+    guard let version = try Self.readPreamble(input, path: source.name, first: true) else {
       throw StreamError.empty(path: source.name)
     }
+    formatVersion = version
     let first = try Self.readHeader(input, path: source.name, decompressor: decompressor)
     header = first
     segmentHeaders = [first]
@@ -65,7 +68,7 @@ public final class StreamReader {
       case RecordTag.end.rawValue:
         try readEnd(length: envelope.length)
         // Another segment may follow (concatenated shards), or the input ends here.
-        if try Self.readPreamble(input, path: path, first: false) {
+        if try Self.readPreamble(input, path: path, first: false) != nil {
           let next = try Self.readHeader(input, path: path, decompressor: decompressor)
           guard next.isCompatible(with: header) else {
             throw StreamError.incompatibleSegment(path: path, segment: segmentHeaders.count)
@@ -200,11 +203,11 @@ public final class StreamReader {
 
   // MARK: - Preamble and header
 
-  /// Reads a preamble. Returns false on a clean end of input (no bytes at all).
-  private static func readPreamble(_ input: BufferedInput, path: String, first: Bool) throws -> Bool {
+  /// Reads a preamble; returns its version, or nil on a clean end of input (no bytes at all).
+  private static func readPreamble(_ input: BufferedInput, path: String, first: Bool) throws -> (major: Int, minor: Int)? {
     var bytes = [UInt8](repeating: 0, count: StreamFormat.preambleBytes)
     let got = try bytes.withUnsafeMutableBytes { try input.read(into: $0) }
-    if got == 0 { return false }
+    if got == 0 { return nil }
     let magicBytes = StreamFormat.magic.count
     if got < magicBytes && Array(bytes[0..<got]) == Array(StreamFormat.magic[0..<got]) {
       throw StreamError.truncated(path: path, rows: 0, blocks: 0)  // cut inside the magic
@@ -221,7 +224,7 @@ public final class StreamReader {
     guard major <= Int(StreamFormat.major) else {
       throw StreamError.newerVersion(path: path, major: major, minor: minor)
     }
-    return true
+    return (major, minor)
   }
 
   private static func readHeader(

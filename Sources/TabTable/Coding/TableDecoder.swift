@@ -13,7 +13,6 @@ public enum TableFormat: String, Sendable, CaseIterable {
 public final class TableDecoder {
   public let encoder: TableEncoder
   public let format: TableFormat
-  private let positions: [TableEncoder.FieldPositions]
   private let floatWidth: Int
   private let intWidth: Int
   private let csv: CSVWriter?
@@ -21,6 +20,12 @@ public final class TableDecoder {
   private let labels: [[[UInt8]]]
   private let formats: [DateFormat?]
   private let valueTexts: [[[UInt8]]?]
+  private let plans: ColumnPlans
+  private let mixtures: [GaussianMixture?]
+  private let styles: [NumberStyle]
+  private let missingMarkers: [[UInt8]]
+  private let missingLabel: [[Bool]]
+  private let constants: [[UInt8]]
   private let writeHeader: Bool
   /// Rows written so far (continues identifier sequences across blocks and shards).
   public private(set) var rows = 0
@@ -29,12 +34,20 @@ public final class TableDecoder {
   public init(encoder: TableEncoder, format: TableFormat, sink: ByteSink, header: Bool? = nil) {
     self.encoder = encoder
     self.format = format
-    positions = encoder.positions
     floatWidth = encoder.layout.floatWidth
     intWidth = encoder.layout.intWidth
     labels = encoder.columns.map { ($0.labels ?? []).map { Array($0.utf8) } }
     formats = encoder.columns.map { $0.dateFormat.flatMap { DateFormat(pattern: $0) } }
     valueTexts = encoder.columns.map { column in column.valueTexts.map { $0.map { Array($0.utf8) } } }
+    plans = ColumnPlans(encoder)
+    mixtures = encoder.columns.map(\.mixture)
+    styles = encoder.columns.map { $0.style ?? NumberStyle(integer: false, decimals: 6, fixed: false, exponent: false) }
+    missingMarkers = encoder.columns.map { Array(($0.missingMarker ?? "").utf8) }
+    missingLabel = encoder.columns.map { column in
+      let missing = Set(column.missingCodes ?? [])
+      return (0..<(column.labels?.count ?? 0)).map { missing.contains($0) }
+    }
+    constants = encoder.columns.map { Array(($0.constant ?? "").utf8) }
     writeHeader = header ?? encoder.header
     switch format {
     case .csv:
@@ -79,52 +92,57 @@ public final class TableDecoder {
     try json?.flush()
   }
 
+  @inline(__always)
   private func writeCell(column c: Int, floats: UnsafePointer<Float>?, ints: UnsafePointer<Int32>?) throws {
-    let column = encoder.columns[c]
-    let p = positions[c]
-    switch column.kind {
+    let plan = plans.plans[c]
+    switch plan.kind {
     case .categorical:
-      let code = Int(ints![p.code])
-      guard code >= 0 && code < labels[c].count else {
-        throw EncodeError.codeOutOfRange(column: column.name, code: code, cardinality: labels[c].count)
+      let code = Int(ints![plan.code])
+      guard code >= 0 && code < plan.cardinality else {
+        throw EncodeError.codeOutOfRange(column: encoder.columns[c].name, code: code, cardinality: plan.cardinality)
       }
-      let isMissing = column.missingCodes?.contains(code) ?? false
-      labels[c][code].withUnsafeBytes { writeText($0, missing: isMissing) }
+      labels[c][code].withUnsafeBytes { writeText($0, missing: missingLabel[c][code]) }
     case .numerical, .datetime:
-      if p.missing >= 0 && ints![p.missing] != 0 {
-        writeText(column.missingMarker ?? "", missing: true)
+      if plan.missing >= 0 && ints![plan.missing] != 0 {
+        missingMarkers[c].withUnsafeBytes { writeText($0, missing: true) }
         return
       }
       var x: Double
       var tolerance = 0.0
-      let y = Double(floats![p.value])
-      switch column.transform ?? .quantile {
-      case .quantile:
-        x = column.quantiles!.inverse(y)
-        tolerance = column.quantiles!.tolerance(floats![p.value])
-      case .gmm:
-        let mixture = column.mixture!
-        let k = Int(ints![p.code])
+      let token = floats![plan.value]
+      if !plan.gmm {
+        (x, tolerance) = QuantileTransform.inverse(Double(token), quantiles: plan.quantiles)
+      } else {
+        let mixture = mixtures[c]!
+        let k = Int(ints![plan.code])
         guard k >= 0 && k < mixture.count else {
-          throw EncodeError.codeOutOfRange(column: column.name + ".mode", code: k, cardinality: mixture.count)
+          throw EncodeError.codeOutOfRange(column: encoder.columns[c].name + ".mode", code: k, cardinality: mixture.count)
         }
-        x = max(-1, min(1, y)) * 4 * mixture.stds[k] + mixture.means[k]
-        tolerance = 0.5 * Double(floats![p.value].ulp) * 4 * mixture.stds[k]
+        x = max(-1, min(1, Double(token))) * 4 * mixture.stds[k] + mixture.means[k]
+        tolerance = 0.5 * Double(token.ulp) * 4 * mixture.stds[k]
       }
-      if let texts = valueTexts[c], csv != nil || column.kind == .datetime {
-        // Few distinct values: snap to the nearest and write it as the input did.
-        texts[nearest(x, in: column.values!)].withUnsafeBytes { writeText($0, missing: false) }
-        return
+      if !plan.values.isEmpty {
+        // Few distinct values: snap to the nearest and write it as the input did (JSON
+        // numbers are formatted instead, as the input's text may not be valid JSON).
+        let index = nearest(x, in: plan.values)
+        if csv != nil || plan.kind == .datetime {
+          valueTexts[c]![index].withUnsafeBytes { writeText($0, missing: false) }
+          return
+        }
+        x = plan.values[index]
+        tolerance = 0
+      } else {
+        x = x.isFinite ? max(plan.minimum, min(plan.maximum, x)) : plan.minimum
       }
-      x = settle(x, column)
       if let format = formats[c] {
         writeFormatted(maxBytes: format.maxLength, quoted: true) { format.format(x, into: $0) }
       } else {
-        writeNumber(x, style: column.style!, tolerance: column.values == nil ? tolerance : 0)
+        writeNumber(x, style: styles[c], tolerance: tolerance)
       }
     case .constant:
-      writeText(column.constant ?? "", missing: false)
+      constants[c].withUnsafeBytes { writeText($0, missing: false) }
     case .identifier:
+      let column = encoder.columns[c]
       if let start = column.sequenceStart, let step = column.sequenceStep {
         writeNumber(start + Double(rows) * step, style: NumberStyle(integer: true, decimals: 0, fixed: false, exponent: false))
       } else {
@@ -133,15 +151,9 @@ public final class TableDecoder {
     }
   }
 
-  /// Snaps to the nearest observed value when the column has few, else clamps to [min, max].
-  private func settle(_ x: Double, _ column: ColumnEncoding) -> Double {
-    guard x.isFinite else { return column.minimum ?? 0 }
-    if let values = column.values, !values.isEmpty { return values[nearest(x, in: values)] }
-    return max(column.minimum ?? x, min(column.maximum ?? x, x))
-  }
-
   /// The index of the value nearest to `x` in ascending `values` (NaN: the first).
-  private func nearest(_ x: Double, in values: [Double]) -> Int {
+  @inline(__always)
+  private func nearest(_ x: Double, in values: UnsafeBufferPointer<Double>) -> Int {
     guard !x.isNaN else { return 0 }
     var lo = 0
     var hi = values.count

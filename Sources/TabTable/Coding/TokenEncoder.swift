@@ -17,66 +17,67 @@ public enum UnknownPolicy: String, Sendable, CaseIterable {
 /// Writes the tokens of one row's cells into a block row.
 public struct TokenEncoder {
   public let encoder: TableEncoder
-  public let positions: [TableEncoder.FieldPositions]
+  public let plans: ColumnPlans
   public let floatWidth: Int
   public let intWidth: Int
   let seed: UInt64
+  let mixtures: [GaussianMixture?]
   private var scratch: [Double]
 
   public init(encoder: TableEncoder, seed: UInt64) {
     self.encoder = encoder
-    positions = encoder.positions
+    plans = ColumnPlans(encoder)
     floatWidth = encoder.layout.floatWidth
     intWidth = encoder.layout.intWidth
     self.seed = seed
+    mixtures = encoder.columns.map(\.mixture)
     scratch = [Double](repeating: 0, count: 64)
   }
 
-  /// The float token of a value under a quantile transform.
+  /// The float token of a value under the quantile transform of `plan`.
   @inlinable
-  public static func quantileToken(_ x: Double, _ transform: QuantileTransform) -> Float {
-    Float(transform.forward(x))
+  public static func quantileToken(_ x: Double, _ plan: ColumnPlan) -> Float {
+    Float(QuantileTransform.forward(x, quantiles: plan.quantiles))
   }
 
   /// Writes numerical column `c`'s tokens for value `x` (NaN for a missing cell) of stream row
   /// `row` at `floats`/`ints` (the row's sections). `token` is the precomputed quantile token
   /// when the caller has one (fit mode and the apply-mode memo), else nil.
+  @inline(__always)
   public mutating func writeNumeric(
     column c: Int, value x: Double, token: Float?, row: Int,
     floats: UnsafeMutablePointer<Float>, ints: UnsafeMutablePointer<Int32>
   ) {
-    let p = positions[c]
-    let column = encoder.columns[c]
+    let plan = plans.plans[c]
     let missing = x.isNaN
-    if p.missing >= 0 { ints[p.missing] = missing ? 1 : 0 }
+    if plan.missing >= 0 { ints[plan.missing] = missing ? 1 : 0 }
     if missing {
       // A missing cell's value fields are placeholders: 0 is the median in normal space.
-      floats[p.value] = 0
-      if p.code >= 0 { ints[p.code] = 0 }
+      floats[plan.value] = 0
+      if plan.code >= 0 { ints[plan.code] = 0 }
       return
     }
-    switch column.transform ?? .quantile {
-    case .quantile:
-      floats[p.value] = token ?? Self.quantileToken(x, column.quantiles!)
-    case .gmm:
-      // CTGAN §1.1: draw the mode from the posterior (not argmax), then the value within it
-      // in units of 4σ, clipped to ±0.99.
-      let mixture = column.mixture!
-      let k = scratch.withUnsafeMutableBufferPointer { probabilities -> Int in
-        let view = UnsafeMutableBufferPointer(rebasing: probabilities[0..<mixture.count])
-        mixture.responsibilities(x, into: view)
-        let u = CounterRandom.uniform(seed: seed, row: UInt64(row), stream: UInt64(c))
-        var cumulative = 0.0
-        for k in 0..<mixture.count {
-          cumulative += view[k]
-          if u < cumulative { return k }
-        }
-        return mixture.count - 1
-      }
-      let alpha = (x - mixture.means[k]) / (4 * mixture.stds[k])
-      floats[p.value] = Float(max(-0.99, min(0.99, alpha)))
-      ints[p.code] = Int32(k)
+    if !plan.gmm {
+      floats[plan.value] = token ?? Self.quantileToken(x, plan)
+      return
     }
+    // CTGAN §1.1: draw the mode from the posterior (not argmax), then the value within it
+    // in units of 4σ, clipped to ±0.99.
+    let mixture = mixtures[c]!
+    let k = scratch.withUnsafeMutableBufferPointer { probabilities -> Int in
+      let view = UnsafeMutableBufferPointer(rebasing: probabilities[0..<mixture.count])
+      mixture.responsibilities(x, into: view)
+      let u = CounterRandom.uniform(seed: seed, row: UInt64(row), stream: UInt64(c))
+      var cumulative = 0.0
+      for k in 0..<mixture.count {
+        cumulative += view[k]
+        if u < cumulative { return k }
+      }
+      return mixture.count - 1
+    }
+    let alpha = (x - mixture.means[k]) / (4 * mixture.stds[k])
+    floats[plan.value] = Float(max(-0.99, min(0.99, alpha)))
+    ints[plan.code] = Int32(k)
   }
 }
 
@@ -110,7 +111,8 @@ public enum StoreEncoding {
           }
         }
         if column.transform == .quantile {
-          valueTokens[c] = values[c].map { $0.isNaN ? 0 : TokenEncoder.quantileToken($0, column.quantiles!) }
+          let plan = tokens.plans.plans[c]
+          valueTokens[c] = values[c].map { $0.isNaN ? 0 : TokenEncoder.quantileToken($0, plan) }
         }
       case .categorical:
         let lookup = LabelLookup(column.labels!)
@@ -121,7 +123,6 @@ public enum StoreEncoding {
         break
       }
     }
-    let positions = encoder.positions
     var block = RowBlock(layout: encoder.layout)
     var row = 0
     while row < store.rows {
@@ -133,7 +134,7 @@ public enum StoreEncoding {
             let codes = store.codes[c]
             switch encoder.columns[c].kind {
             case .categorical:
-              let position = positions[c].code
+              let position = tokens.plans.plans[c].code
               let map = categoryCodes[c]
               for r in 0..<count {
                 ints[r * tokens.intWidth + position] = map[Int(codes[row + r])]

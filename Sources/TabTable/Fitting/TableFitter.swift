@@ -145,10 +145,12 @@ public enum TableFitter {
     return .categorical
   }
 
+  /// "id", "No", "index", "customer_id", "customer id", "customerId", "CustomerID" (not
+  /// "paid" or "humid").
   static func looksLikeIdentifierName(_ name: String) -> Bool {
     let lower = name.lowercased()
-    return lower == "id" || lower == "no" || lower == "index" || lower.hasSuffix("_id") || lower.hasSuffix("id")
-      && lower.count <= 12
+    return ["id", "no", "index", "key"].contains(lower) || lower.hasSuffix("_id") || lower.hasSuffix(" id")
+      || lower.hasSuffix("-id") || name.hasSuffix("Id") || name.hasSuffix("ID")
   }
 
   static func fitCategorical(_ profile: ColumnProfile, into column: inout ColumnEncoding) {

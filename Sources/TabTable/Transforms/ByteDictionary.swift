@@ -76,7 +76,24 @@ public struct ByteDictionary {
     let length = offsets[code + 1] - start
     guard length == key.count else { return false }
     if length == 0 { return true }
-    return arena.withUnsafeBytes { memcmp($0.baseAddress! + start, key.baseAddress!, length) == 0 }
+    return arena.withUnsafeBytes { stored in
+      // Most cells are short: compare 8 bytes at a time inline instead of calling memcmp.
+      if length <= 16 {
+        var i = 0
+        while i + 8 <= length {
+          if stored.loadUnaligned(fromByteOffset: start + i, as: UInt64.self)
+            != key.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+          { return false }
+          i += 8
+        }
+        while i < length {
+          if stored[start + i] != key[i] { return false }
+          i += 1
+        }
+        return true
+      }
+      return memcmp(stored.baseAddress! + start, key.baseAddress!, length) == 0
+    }
   }
 
   private mutating func grow() {

@@ -60,25 +60,35 @@ public struct QuantileTransform: Codable, Equatable, Sendable {
 
   /// x -> Φ⁻¹(u), u the position of x among the quantiles (ties: the middle of their range).
   public func forward(_ x: Double) -> Double {
-    let q = quantiles
+    quantiles.withUnsafeBufferPointer { Self.forward(x, quantiles: $0) }
+  }
+
+  /// `forward` over a quantile buffer (the hot loops keep quantiles in unmanaged memory).
+  @inlinable
+  public static func forward(_ x: Double, quantiles q: UnsafeBufferPointer<Double>) -> Double {
     let last = q.count - 1
-    if x < q[0] { return -Self.clip }
-    if x > q[last] { return Self.clip }
-    // first = first index with q >= x; end = first index with q > x.
-    let first = lowerBound(x)
-    let end = upperBound(x)
-    let step = 1.0 / Double(last)
-    let u: Double
-    if end > first {
-      // x equals q[first..<end]: the middle of that range.
-      u = 0.5 * Double(first + end - 1) * step
-    } else {
-      // q[first-1] < x < q[first]: linear interpolation.
-      let lo = first - 1
-      let t = (x - q[lo]) / (q[first] - q[lo])
-      u = (Double(lo) + t) * step
+    if !(x >= q[0]) { return x > q[0] ? clip : -clip }  // below, or NaN
+    if x > q[last] { return clip }
+    // first = the first index with q >= x (one binary search).
+    var lo = 0
+    var hi = last
+    while lo < hi {
+      let mid = (lo + hi) >> 1
+      if q[mid] < x { lo = mid + 1 } else { hi = mid }
     }
-    return Self.normalScore(u)
+    let first = lo
+    let step = 1.0 / Double(last)
+    if q[first] == x {
+      // x equals q[first..<end]: the middle of that range. Ties are short except at point
+      // masses, so a linear scan is cheap.
+      var end = first + 1
+      while end <= last && q[end] == x { end += 1 }
+      return normalScore(0.5 * Double(first + end - 1) * step)
+    }
+    // q[first-1] < x < q[first]: linear interpolation.
+    let below = first - 1
+    let t = (x - q[below]) / (q[first] - q[below])
+    return normalScore((Double(below) + t) * step)
   }
 
   /// Φ⁻¹(u) clipped to ±5.2, as TabSyn bounds it.
@@ -91,51 +101,34 @@ public struct QuantileTransform: Codable, Equatable, Sendable {
 
   /// y -> x: u = Φ(y), then the value at position u of the quantile grid.
   public func inverse(_ y: Double) -> Double {
-    let q = quantiles
+    quantiles.withUnsafeBufferPointer { Self.inverse(y, quantiles: $0).x }
+  }
+
+  /// `inverse` over a quantile buffer; also returns how far the decoded value of a stored
+  /// float32 token can be from the value that was encoded (half a float32 step of y carried
+  /// through Φ and the local quantile slope), so decoding can write the shortest decimal
+  /// within it.
+  @inlinable
+  public static func inverse(_ y: Double, quantiles q: UnsafeBufferPointer<Double>) -> (x: Double, tolerance: Double) {
     let last = q.count - 1
     // The clip bounds are where forward sends the extremes; float32 storage moves them a
     // little, so anything within 1e-4 of a bound is that bound (sklearn: u ± 1e-7).
-    if !(y > -Self.clip + 1e-4) { return q[0] }  // also catches NaN
-    if y >= Self.clip - 1e-4 { return q[last] }
+    if !(y > -clip + 1e-4) { return (q[0], 0) }  // also catches NaN
+    if y >= clip - 1e-4 { return (q[last], 0) }
     let u = StandardNormal.cdf(y)
-    if !(u > 0) { return q[0] }
-    if u >= 1 { return q[last] }
+    if !(u > 0) { return (q[0], 0) }
+    if u >= 1 { return (q[last], 0) }
     let position = u * Double(last)
     let lo = min(Int(position), last - 1)
     let t = position - Double(lo)
-    return q[lo] + (q[lo + 1] - q[lo]) * t
+    let x = q[lo] + (q[lo + 1] - q[lo]) * t
+    let slope = (q[lo + 1] - q[lo]) * Double(last)  // dx/du
+    let density = 0.3989422804014327 * exp(-0.5 * y * y)  // du/dy = φ(y)
+    return (x, 0.5 * Double(Float(y).ulp) * density * slope)
   }
 
-  /// How far the decoded value of a stored float32 token can be from the value that was
-  /// encoded: half a float32 step of y carried through Φ and the local quantile slope.
-  /// Decoding writes the shortest decimal within it.
+  /// The float32 tolerance of `inverse` for a stored token.
   public func tolerance(_ y: Float) -> Double {
-    let last = quantiles.count - 1
-    let yd = Double(y)
-    let u = StandardNormal.cdf(yd)
-    let lo = max(0, min(Int(u * Double(last)), last - 1))
-    let slope = (quantiles[lo + 1] - quantiles[lo]) * Double(last)  // dx/du
-    let density = 0.3989422804014327 * exp(-0.5 * yd * yd)  // du/dy = φ(y)
-    return 0.5 * Double(y.ulp) * density * slope
-  }
-
-  private func lowerBound(_ x: Double) -> Int {
-    var lo = 0
-    var hi = quantiles.count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if quantiles[mid] < x { lo = mid + 1 } else { hi = mid }
-    }
-    return lo
-  }
-
-  private func upperBound(_ x: Double) -> Int {
-    var lo = 0
-    var hi = quantiles.count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if quantiles[mid] <= x { lo = mid + 1 } else { hi = mid }
-    }
-    return lo
+    quantiles.withUnsafeBufferPointer { Self.inverse(Double(y), quantiles: $0).tolerance }
   }
 }
