@@ -12,6 +12,7 @@ import TabStream
 public enum TemporaryFiles {
   // The signal handler can only read C data: paths are kept as strdup'ed C strings.
   private nonisolated(unsafe) static var paths: [UnsafeMutablePointer<CChar>] = []
+  private nonisolated(unsafe) static var interruptedMessage: UnsafeMutablePointer<CChar>?
 
   static func register(_ path: String) {
     paths.append(strdup(path))
@@ -30,14 +31,23 @@ public enum TemporaryFiles {
   }
 
   static func installSignalHandlers() {
+    interruptedMessage = strdup("\(programName): interrupted\n")
+    // Only async-signal-safe calls in the handler: unlink, write, _exit (no allocation).
     let handler: @convention(c) (Int32) -> Void = { _ in
       for path in TemporaryFiles.paths { unlink(path) }
-      let message = "\(programName): interrupted\n"
-      _ = message.withCString { write(2, $0, strlen($0)) }
+      if let message = TemporaryFiles.interruptedMessage { _ = write(2, message, strlen(message)) }
       _exit(ExitStatus.interrupted)
     }
     signal(SIGINT, handler)
     signal(SIGTERM, handler)
+    // A parent may have left these blocked (the mask is inherited across exec): then Ctrl-C
+    // would never reach the handler.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    sigaddset(&set, SIGPIPE)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
   }
 }
 

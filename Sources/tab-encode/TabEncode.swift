@@ -120,15 +120,21 @@ struct TabEncode: ParsableCommand {
     let header = StreamHeader(
       kind: .tokens, layout: fitted.layout, encoder: try JSONValue(encoding: fitted),
       provenance: [provenanceStep(seed: seed)])
+    // Open the stream's output first: if it is refused (a terminal), no model is written.
+    let target = try OutputTarget(path: output.output, binary: true, force: output.force, inputs: [input, fit])
     if let fit {
-      let target = try OutputTarget(path: fit, binary: true, force: true, inputs: [input])
-      try target.write { sink in
-        var modelHeader = header
-        modelHeader.kind = .encoder
-        try StreamWriter(sink: sink, header: modelHeader, level: output.level).finish()
+      let modelTarget = try OutputTarget(path: fit, binary: true, force: true, inputs: [input])
+      do {
+        try modelTarget.write { sink in
+          var modelHeader = header
+          modelHeader.kind = .encoder
+          try StreamWriter(sink: sink, header: modelHeader, level: output.level).finish()
+        }
+      } catch {
+        target.discard()
+        throw error
       }
     }
-    let target = try OutputTarget(path: output.output, binary: true, force: output.force, inputs: [input, fit])
     try target.write { sink in
       let writer = try StreamWriter(sink: sink, header: header, level: output.level)
       try StoreEncoding.write(

@@ -61,3 +61,30 @@ import Testing
   #expect(lines.first.map(String.init) == "tokens \(reader.rowsRead) \(layout.floatWidth) \(layout.intWidth)")
   #expect(lines.count == 2 && String(lines[1]) == String(format: "%.6f %.6f", firstFloatSum, Double(intSum)))
 }
+
+@Test func interruptRemovesTheTemporaryFileAndKeepsTheOldOutput() throws {
+  // tab-decode -o FILE is interrupted while its input is still open: exit 130, the previous
+  // FILE untouched, no temporary file left behind.
+  let dir = try Paths.scratch("interrupt")
+  let target = dir.appendingPathComponent("out.csv")
+  try Data("previous good output\n".utf8).write(to: target)
+  let stream = try run("tab-encode", ["-q"], input: try Paths.table("adult")).stdout
+  let process = Process()
+  process.executableURL = Paths.binaries.appendingPathComponent("tab-decode")
+  process.arguments = ["-o", target.path]
+  let input = Pipe()
+  process.standardInput = input
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  try input.fileHandleForWriting.write(contentsOf: stream.prefix(stream.count / 2))  // half, then wait
+  var waited = 0
+  while waited < 100, (try FileManager.default.contentsOfDirectory(atPath: dir.path)).count < 2 {
+    usleep(50_000)  // until the temporary file exists
+    waited += 1
+  }
+  process.interrupt()  // SIGINT
+  process.waitUntilExit()
+  #expect(process.terminationStatus == 130)
+  #expect(try String(contentsOf: target, encoding: .utf8) == "previous good output\n")
+  #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out.csv"])
+}
