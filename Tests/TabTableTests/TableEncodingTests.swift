@@ -226,3 +226,17 @@ private let mixed = #"""
   let (_, encoder, _) = try roundTrip("k\n10\n9\n-1\n9\n10\n2\n")
   #expect(encoder.columns[0].labels == ["-1", "2", "9", "10"])
 }
+
+@Test func gmmKeepsRareValuesThatNoHeavyModeCovers() throws {
+  // Regression (#2): like beijing's snow hours, 0.4% of rows hold 1...8 and the rest 0. CTGAN's
+  // weight threshold drops their mode, and every one of them decoded as 0.
+  var lines = ["hours"]
+  for i in 0..<2000 { lines.append(i % 250 == 7 ? String(1 + (i / 250)) : "0") }
+  let csv = lines.joined(separator: "\n") + "\n"
+  var options = FitOptions()
+  options.numeric = .gmm
+  options.maxIntegerCategories = 0
+  let (text, encoder, _) = try roundTrip(csv, options: options, blockRows: 500)
+  #expect(encoder.columns[0].kind == .numerical && encoder.columns[0].mixture!.count >= 2)
+  #expect(text == csv)
+}

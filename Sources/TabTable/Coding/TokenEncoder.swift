@@ -62,12 +62,22 @@ public struct TokenEncoder {
       return
     }
     // CTGAN §1.1: draw the mode from the posterior (not argmax), then the value within it
-    // in units of 4σ, clipped to ±0.99.
+    // in units of 4σ, clipped to ±0.99. Unlike CTGAN, a mode that cannot represent x (more
+    // than 0.99·4σ away) is not drawn when another can: its +1e-6 share would clip x.
     let mixture = mixtures[c]!
     let k = scratch.withUnsafeMutableBufferPointer { probabilities -> Int in
       let view = UnsafeMutableBufferPointer(rebasing: probabilities[0..<mixture.count])
       mixture.responsibilities(x, into: view)
-      let u = CounterRandom.uniform(seed: seed, row: UInt64(row), stream: UInt64(c))
+      var total = 0.0
+      for k in 0..<mixture.count {
+        if abs(x - mixture.means[k]) > 0.99 * 4 * mixture.stds[k] { view[k] = 0 }
+        total += view[k]
+      }
+      if total == 0 {  // no mode covers x: the posterior as it was
+        mixture.responsibilities(x, into: view)
+        total = 1
+      }
+      let u = CounterRandom.uniform(seed: seed, row: UInt64(row), stream: UInt64(c)) * total
       var cumulative = 0.0
       for k in 0..<mixture.count {
         cumulative += view[k]

@@ -206,9 +206,25 @@ public enum TableFitter {
       column.quantiles = QuantileTransform(sortedValues: sortedValues, counts: sortedCounts)
     case .gmm:
       let sample = weightedSample(sortedValues, counts: sortedCounts, size: options.mixtureSample, seed: options.seed)
-      column.mixture = GaussianMixture.fit(
-        sample, maxModes: options.mixtureModes, weightThreshold: options.mixtureThreshold)
+      let all = GaussianMixture.fit(sample, maxModes: options.mixtureModes, weightThreshold: 0)
+      column.mixture = pruneModes(all, threshold: options.mixtureThreshold, covering: sortedValues)
     }
+  }
+
+  /// CTGAN keeps the modes heavier than the threshold. That silently clips rare values: a
+  /// value more than 4σ from every kept mode encodes as ±0.99 of the nearest one (beijing's
+  /// snow hours 1-27, 0.4% of rows, all decoded as 0). So a light mode is also kept when it is
+  /// the nearest mode, in units of its σ, of an observed value that no kept mode covers.
+  static func pruneModes(_ mixture: GaussianMixture, threshold: Double, covering values: [Double]) -> GaussianMixture {
+    let heavy = mixture.weights.indices.filter { mixture.weights[$0] > threshold }
+    var keep = Set(heavy.isEmpty ? [mixture.weights.indices.max { mixture.weights[$0] < mixture.weights[$1] }!] : heavy)
+    func reach(_ x: Double, _ k: Int) -> Double { abs(x - mixture.means[k]) / (4 * mixture.stds[k]) }
+    for x in values where keep.allSatisfy({ reach(x, $0) > 0.99 }) {
+      keep.insert(mixture.means.indices.min { reach(x, $0) < reach(x, $1) }!)
+    }
+    let kept = keep.sorted { mixture.means[$0] < mixture.means[$1] }
+    return GaussianMixture(
+      means: kept.map { mixture.means[$0] }, stds: kept.map { mixture.stds[$0] }, weights: kept.map { mixture.weights[$0] })
   }
 
   /// All values (with repeats) if there are at most `size`, else `size` values drawn
