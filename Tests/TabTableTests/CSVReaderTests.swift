@@ -444,7 +444,7 @@ func csvError(_ text: String, columnNames: [String]? = nil) -> CSVError? {
   }
 
   @Test func utf8ValidationMatchesStandardLibraryOnRandomBytes() {
-    var generator = CSVTestGenerator(seed: 8)
+    var generator = SplitMix64(seed: 8)
     var mismatches: [[UInt8]] = []
     for _ in 0..<20000 {
       let length = Int.random(in: 1...12, using: &generator)

@@ -86,24 +86,13 @@ public final class StreamingEncoder {
     var local = state  // moved back below: the loop works on a local (see State)
     defer { state = local }
     var record = CSVRecord()
-    let width = encoder.columns.count
     precondition(block.rows == 0, "encode(from:) fills an empty block")
     block.resize(rows: limit)  // written in place, trimmed to the rows read on exit
     var r = 0
     defer { block.resize(rows: r) }
     while r < limit {
       guard try reader.read(into: &record) else { return false }
-      guard record.count == width else {
-        throw CSVError.raggedRow(path: path, line: record.line, expected: width, found: record.count)
-      }
-      try block.floats.withUnsafeMutableBufferPointer { floatBuffer in
-        try block.ints.withUnsafeMutableBufferPointer { intBuffer in
-          // A zero-width section has no storage; any aligned pointer serves, nothing is written.
-          let floats = floatBuffer.baseAddress.map { $0 + r * local.tokens.floatWidth } ?? UnsafeMutablePointer(bitPattern: 16)!
-          let ints = intBuffer.baseAddress.map { $0 + r * local.tokens.intWidth } ?? UnsafeMutablePointer(bitPattern: 16)!
-          try encodeRecord(record, state: &local, floats: floats, ints: ints)
-        }
-      }
+      try encodeRow(record, at: r, of: &block, state: &local)
       r += 1
       rows += 1
     }
@@ -112,21 +101,36 @@ public final class StreamingEncoder {
 
   /// Appends the row of one record to `block` (tests and small inputs).
   public func encode(_ record: CSVRecord, into block: inout RowBlock) throws {
-    guard record.count == encoder.columns.count else {
-      throw CSVError.raggedRow(path: path, line: record.line, expected: encoder.columns.count, found: record.count)
-    }
     let r = block.rows
     block.resize(rows: r + 1)
     var local = state
     defer { state = local }
-    try block.floats.withUnsafeMutableBufferPointer { floatBuffer in
-      try block.ints.withUnsafeMutableBufferPointer { intBuffer in
-        let floats = floatBuffer.baseAddress.map { $0 + r * local.tokens.floatWidth } ?? UnsafeMutablePointer(bitPattern: 16)!
-        let ints = intBuffer.baseAddress.map { $0 + r * local.tokens.intWidth } ?? UnsafeMutablePointer(bitPattern: 16)!
-        try encodeRecord(record, state: &local, floats: floats, ints: ints)
-      }
+    do {
+      try encodeRow(record, at: r, of: &block, state: &local)
+    } catch {
+      block.resize(rows: r)
+      throw error
     }
     rows += 1
+  }
+
+  /// Encodes `record` into row `r` of `block` (already that large).
+  @inline(__always)
+  private func encodeRow(_ record: CSVRecord, at r: Int, of block: inout RowBlock, state: inout State) throws {
+    let width = encoder.columns.count
+    guard record.count == width else {
+      throw CSVError.raggedRow(path: path, line: record.line, expected: width, found: record.count)
+    }
+    let floatWidth = state.tokens.floatWidth
+    let intWidth = state.tokens.intWidth
+    try block.floats.withUnsafeMutableBufferPointer { floatBuffer in
+      try block.ints.withUnsafeMutableBufferPointer { intBuffer in
+        // A zero-width section has no storage; any aligned pointer serves, nothing is written.
+        let floats = floatBuffer.baseAddress.map { $0 + r * floatWidth } ?? UnsafeMutablePointer(bitPattern: 16)!
+        let ints = intBuffer.baseAddress.map { $0 + r * intWidth } ?? UnsafeMutablePointer(bitPattern: 16)!
+        try encodeRecord(record, state: &state, floats: floats, ints: ints)
+      }
+    }
   }
 
   @inline(__always)
