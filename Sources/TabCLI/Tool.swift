@@ -57,7 +57,7 @@ public enum Tool {
     do {
       parsed = try Command.parseAsRoot()
     } catch {
-      Command.exit(withError: error)  // usage errors: message, help hint, status 64
+      exitForParserError(error, Command.self)
     }
     do {
       try parsed.run()
@@ -65,12 +65,23 @@ public enum Tool {
     } catch {
       // Help requests, validation and other parser outcomes surface here too (--help runs a
       // command that throws): ArgumentParser prints and exits for its own errors.
-      if isArgumentParserError(error) { Command.exit(withError: error) }
+      if isArgumentParserError(error) { exitForParserError(error, Command.self) }
       let (message, status) = describe(error)
       TemporaryFiles.removeAll()
       if let message { report(message) }
       exit(status)
     }
+  }
+
+  /// Help and version requests print as ArgumentParser does; usage errors become the house
+  /// one-line message ("tab-encode: --level must be 1 to 19 (got 40); see tab-encode --help").
+  static func exitForParserError<Command: ParsableCommand>(_ error: Error, _ command: Command.Type) -> Never {
+    let code = Command.exitCode(for: error)
+    guard code != .success else { Command.exit(withError: error) }
+    var message = Command.message(for: error)
+    if message.hasSuffix(".") { message.removeLast() }
+    report("\(message); see '\(programName) --help'")
+    exit(code.rawValue)
   }
 
   /// True for errors ArgumentParser raises and knows how to report (help, usage, exit codes).

@@ -114,9 +114,20 @@ private func write(_ text: String, _ name: String, in dir: URL) throws -> URL {
   }
 
   @Test func badOption() throws {
-    let result = try run("tab-encode", ["--numeric", "fancy"], input: Data())
-    #expect(result.status == 64)
-    #expect(result.stderr.contains("--numeric must be quantile or gmm"))
+    expectFailure(
+      try run("tab-encode", ["--numeric", "fancy"], input: Data()), status: 64,
+      message: "tab-encode: --numeric must be quantile or gmm (got 'fancy'); see 'tab-encode --help'")
+    expectFailure(
+      try run("tab-decode", ["--bogus"]), status: 64,
+      message: "tab-decode: Unknown option '--bogus'; see 'tab-decode --help'")
+  }
+
+  @Test func helpIsPrintedWithStatusZero() throws {
+    for tool in ["tab-encode", "tab-decode", "tab-info"] {
+      let result = try run(tool, ["--help"])
+      #expect(result.status == 0, "\(tool): \(result.stderr)")
+      #expect(result.stdoutText.hasPrefix("OVERVIEW: "), "\(tool)")
+    }
   }
 
   @Test func outputDirectoryMissing() throws {
