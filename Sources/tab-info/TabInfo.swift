@@ -50,9 +50,15 @@ struct TabInfo: ParsableCommand {
     var lines: [String] = []
     lines.append("file:       \(reader.path)")
     lines.append("kind:       \(reader.header.kind) (stream format \(reader.formatVersion.major).\(reader.formatVersion.minor))")
-    for step in reader.header.provenance {
-      let seed = step.seed.map { ", seed \($0)" } ?? ""
-      lines.append("made by:    \(step.tool) \(step.version) \(step.options.joined(separator: " "))\(seed)")
+    // Shards joined with cat: each part's own chain, when they differ.
+    let chains = reader.segmentHeaders.map(\.provenance)
+    let distinct = chains.enumerated().filter { index, chain in !chains[..<index].contains(chain) }
+    for (part, chain) in distinct {
+      for step in chain {
+        let seed = step.seed.map { ", seed \($0)" } ?? ""
+        let label = distinct.count > 1 ? "part \(part + 1) by:" : "made by:   "
+        lines.append("\(label) \(step.tool) \(step.version) \(step.options.joined(separator: " "))\(seed)")
+      }
     }
     lines.append("rows:       \(reader.rowsRead) in \(reader.blocksRead) block(s), \(reader.segmentHeaders.count) part(s)")
     lines.append("row:        \(layout.floatWidth) float32 + \(layout.intWidth) int32 = \(layout.rowBytes) bytes")
