@@ -29,7 +29,7 @@ let package = Package(
     // become per-lane calls (measured: axpy 10x, SiLU 12x slower). Release binaries then need an
     // AVX2+FMA CPU (Intel Haswell 2013, AMD Excavator 2015, or later).
     .target(
-      name: "TabCore", dependencies: ["CBLAS"],
+      name: "TabCore", dependencies: ["CBLAS", "TabStream"],
       swiftSettings: [.unsafeFlags(["-Xcc", "-march=haswell"], .when(configuration: .release))]),
     .target(
       name: "TabCLI",
@@ -57,7 +57,7 @@ let package = Package(
       ]),
     .testTarget(name: "TabStreamTests", dependencies: ["TabStream"]),
     .testTarget(name: "TabTableTests", dependencies: ["TabTable", "TabStream"]),
-    .testTarget(name: "TabCoreTests", dependencies: ["TabCore"]),
+    .testTarget(name: "TabCoreTests", dependencies: ["TabCore", "TabStream"]),
     // Runs the built executables; `swift test` builds them first.
     .testTarget(
       name: "ToolTests", dependencies: ["TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info"]),

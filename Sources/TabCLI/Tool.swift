@@ -102,9 +102,7 @@ public enum Tool {
       case .readFailed(let path, let reason): return ("\(path): read failed: \(reason)", ExitStatus.ioError)
       case .writeFailed(let path, let reason): return ("\(path): write failed: \(reason)", ExitStatus.ioError)
       }
-    case let error as CSVError: return ("\(error)", ExitStatus.dataError)
-    case let error as StreamError: return ("\(error)", ExitStatus.dataError)
-    case let error as EncodeError: return ("\(error)", ExitStatus.dataError)
+    case let error as BadDataError: return ("\(error)", ExitStatus.dataError)
     default: return ("internal error: \(error)", ExitStatus.software)
     }
   }

@@ -52,3 +52,10 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
     }
   }
 }
+
+/// An error caused by the data a tool was given (malformed, corrupt, of the wrong kind or
+/// shape), as opposed to I/O or a bug. Each module's error type conforms; TabCLI reports any
+/// of them as one line with exit status 65 without knowing the module.
+public protocol BadDataError: Error, CustomStringConvertible {}
+
+extension StreamError: BadDataError {}

@@ -1,6 +1,8 @@
 // Errors about CSV input: malformed quoting, invalid text, records that are too large, and
 // tables without the rows a caller needs. Each renders as one line that names the place.
 
+import TabStream
+
 /// A malformed or unusable CSV input.
 ///
 /// Every case carries the input's path and, where it applies, the 1-based physical line, the
@@ -74,3 +76,5 @@ public enum CSVError: Error, Equatable, Sendable, CustomStringConvertible {
     return "\(bytes) bytes"
   }
 }
+
+extension CSVError: BadDataError {}

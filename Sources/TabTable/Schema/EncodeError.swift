@@ -1,5 +1,7 @@
 // Errors about the table's content and its schema (as opposed to CSV syntax, CSVError).
 
+import TabStream
+
 /// Content that cannot be encoded, or a schema that does not fit the table.
 public enum EncodeError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A cell does not parse as the column's type.
@@ -71,3 +73,5 @@ extension String {
     return result
   }
 }
+
+extension EncodeError: BadDataError {}
