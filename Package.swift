@@ -55,6 +55,10 @@ let package = Package(
         "TabCLI", "TabTable", "TabStream",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // Issue #3's speed benchmark (bench/core-speed.sh); prints figures, never a test.
+    .executableTarget(
+      name: "core-bench", dependencies: ["TabCore"], path: "bench/core",
+      swiftSettings: [.unsafeFlags(["-Xcc", "-march=haswell"], .when(configuration: .release))]),
     .testTarget(name: "TabStreamTests", dependencies: ["TabStream"]),
     .testTarget(name: "TabTableTests", dependencies: ["TabTable", "TabStream"]),
     .testTarget(name: "TabCoreTests", dependencies: ["TabCore", "TabStream"]),
