@@ -107,6 +107,16 @@ extension String {
 
 /// Runs `step` a few times before timing and refuses to time it unless the loss falls and stays
 /// finite: a benchmark of a broken step is worthless.
+/// Times `step` (after the correctness guards have passed) and records the machine load first.
+func measure(
+  _ name: String, threads: Int, steps: Int, warmup: Int, gflop: Double, _ step: () -> Void
+) -> Result {
+  let load = loadAverage()
+  return Result(
+    name: name, threads: threads, times: timeSteps(steps: steps, warmup: warmup, step),
+    gflop: gflop, load: load)
+}
+
 func guardGradient(_ name: String, _ check: (analytic: Double, numeric: Double)) {
   let error = abs(check.analytic - check.numeric) / max(abs(check.analytic), 1e-12)
   let ok = error < 0.05
@@ -148,11 +158,12 @@ for threads in options.threads {
       let model = DenoiserStep(generator: &generator)
       guardGradient(name, directionalCheck(model.arena) { model.lossAndGradients() })
       guardLoss(name, (0..<4).map { _ in model.step() })
-      let load = loadAverage()
-      var result = Result(
-        name: name, threads: threads,
-        times: timeSteps(steps: steps, warmup: options.warmup) { _ = model.step() },
-        gflop: DenoiserStep.stepFlop / 1e9, load: load)
+      var result = measure(
+        name, threads: threads, steps: steps, warmup: options.warmup,
+        gflop: DenoiserStep.stepFlop / 1e9
+      ) {
+        _ = model.step()
+      }
       result.printLine()
       // Bare gemm of the same 15 products, in the same run.
       let products = DenoiserGEMMs(generator: &generator)
@@ -183,11 +194,12 @@ for threads in options.threads {
       let model = VAEStep(generator: &generator)
       guardGradient(name, directionalCheck(model.arena) { model.lossAndGradients() })
       guardLoss(name, (0..<5).map { _ in model.step() })
-      let load = loadAverage()
-      let result = Result(
-        name: name, threads: threads,
-        times: timeSteps(steps: steps, warmup: options.warmup) { _ = model.step() },
-        gflop: VAEStep.stepFlop / 1e9, load: load)
+      let result = measure(
+        name, threads: threads, steps: steps, warmup: options.warmup,
+        gflop: VAEStep.stepFlop / 1e9
+      ) {
+        _ = model.step()
+      }
       result.printLine()
       jsonCases.append("\"\(name)\": \(result.json)")
     case "ctgan":
@@ -202,11 +214,12 @@ for threads in options.threads {
         "  ctgan generator loss: "
           + losses.map { fixed(Double($0.generator), 4) }.joined(separator: " "))
       guardLoss("ctgan critic", losses.map { $0.critic })
-      let load = loadAverage()
-      let result = Result(
-        name: name, threads: threads,
-        times: timeSteps(steps: steps, warmup: options.warmup) { _ = model.step() },
-        gflop: CTGANStep.stepFlop / 1e9, load: load)
+      let result = measure(
+        name, threads: threads, steps: steps, warmup: options.warmup,
+        gflop: CTGANStep.stepFlop / 1e9
+      ) {
+        _ = model.step()
+      }
       result.printLine()
       jsonCases.append("\"\(name)\": \(result.json)")
     default:

@@ -27,28 +27,11 @@ public struct BatchNorm {
 
   /// What backward needs beyond `x`: each column's batch mean and reciprocal standard deviation.
   /// Shapes: mean (1, C), rstd (1, C). Owned by the model's workspace.
-  public struct Saved {
-    public let mean: Matrix
-    public let rstd: Matrix
-
-    public init(mean: Matrix, rstd: Matrix) {
-      precondition(mean.count == rstd.count, "BatchNorm.Saved: mean and rstd sizes differ")
-      self.mean = mean
-      self.rstd = rstd
-    }
-
-    /// Buffers for `width` columns, allocated in `workspace`.
-    public init(width: Int, in workspace: Workspace) {
-      self.init(mean: workspace.vector(count: width), rstd: workspace.vector(count: width))
-    }
-  }
+  public typealias Saved = NormalizationStatistics
 
   /// The trainable tensors a `BatchNorm` called `name` needs: `name.weight`, `name.bias`.
   public static func parameterShapes(_ name: String, width: Int) -> [ParameterShape] {
-    [
-      ParameterShape(name + ".weight", rows: 1, cols: width),
-      ParameterShape(name + ".bias", rows: 1, cols: width),
-    ]
+    affineParameterShapes(name, width: width)
   }
 
   /// The state tensors, for the model's buffer arena: `name.runningMean`, `name.runningVariance`.

@@ -12,28 +12,11 @@ public struct LayerNorm {
 
   /// What backward needs beyond `x`: each row's mean and reciprocal standard deviation.
   /// Shapes: mean (1, B), rstd (1, B). Owned by the model's workspace.
-  public struct Saved {
-    public let mean: Matrix
-    public let rstd: Matrix
-
-    public init(mean: Matrix, rstd: Matrix) {
-      precondition(mean.count == rstd.count, "LayerNorm.Saved: mean and rstd sizes differ")
-      self.mean = mean
-      self.rstd = rstd
-    }
-
-    /// Buffers for `rows` rows, allocated in `workspace`.
-    public init(rows: Int, in workspace: Workspace) {
-      self.init(mean: workspace.vector(count: rows), rstd: workspace.vector(count: rows))
-    }
-  }
+  public typealias Saved = NormalizationStatistics
 
   /// The tensors a `LayerNorm` called `name` needs: `name.weight`, `name.bias`.
   public static func parameterShapes(_ name: String, width: Int) -> [ParameterShape] {
-    [
-      ParameterShape(name + ".weight", rows: 1, cols: width),
-      ParameterShape(name + ".bias", rows: 1, cols: width),
-    ]
+    affineParameterShapes(name, width: width)
   }
 
   /// The layer over `name.weight` and `name.bias` in `arena`. PyTorch's epsilon is 1e-5.
