@@ -62,6 +62,9 @@ let package = Package(
     .testTarget(name: "TabStreamTests", dependencies: ["TabStream"]),
     .testTarget(name: "TabTableTests", dependencies: ["TabTable", "TabStream"]),
     .testTarget(name: "TabCoreTests", dependencies: ["TabCore", "TabStream"]),
+    .testTarget(
+      name: "TabCLITests",
+      dependencies: ["TabCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // Runs the built executables; `swift test` builds them first.
     .testTarget(
       name: "ToolTests", dependencies: ["TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info"]),

@@ -30,14 +30,17 @@ public enum TemporaryFiles {
     paths.removeAll()
   }
 
+  /// Removes the temporary files, says "interrupted" and exits 130; async-signal-safe.
+  static func immediateExit() -> Never {
+    for path in TemporaryFiles.paths { unlink(path) }
+    if let message = TemporaryFiles.interruptedMessage { _ = write(2, message, strlen(message)) }
+    _exit(ExitStatus.interrupted)
+  }
+
   static func installSignalHandlers() {
-    interruptedMessage = strdup("\(programName): interrupted\n")
+    if interruptedMessage == nil { interruptedMessage = strdup("\(programName): interrupted\n") }
     // Only async-signal-safe calls in the handler: unlink, write, _exit (no allocation).
-    let handler: @convention(c) (Int32) -> Void = { _ in
-      for path in TemporaryFiles.paths { unlink(path) }
-      if let message = TemporaryFiles.interruptedMessage { _ = write(2, message, strlen(message)) }
-      _exit(ExitStatus.interrupted)
-    }
+    let handler: @convention(c) (Int32) -> Void = { _ in TemporaryFiles.immediateExit() }
     signal(SIGINT, handler)
     signal(SIGTERM, handler)
     // A parent may have left these blocked (the mask is inherited across exec): then Ctrl-C
