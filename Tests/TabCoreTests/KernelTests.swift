@@ -122,7 +122,9 @@ private func compareKernels(
       let exact = sumOfSquaresNaive(x.base, count: count)
       #expect(abs(fast - exact) <= 1e-6 * max(1, exact), "sumOfSquares count \(count)")
     }
-    for (rows, cols) in [(1, 1), (5, 1), (3, 7), (4, 8), (9, 13), (64, 33)] {
+    for (rows, cols) in [
+      (1, 1), (5, 1), (3, 2), (7, 4), (1, 4), (3, 7), (4, 8), (5, 8), (9, 13), (3, 16), (64, 33), (4096, 4),
+    ] {
       let t = TestBuffers(seed: 60 &+ UInt64(rows * cols))
       let x = t.normal(rows, cols), sums = t.normal(1, cols), expected = t.copy(sums)
       x.addColumnSums(into: sums)
