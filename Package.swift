@@ -3,7 +3,20 @@
 // Layers (dependencies point down only):
 //   CZstd (system) -> TabStream (container, I/O) -> TabTable (CSV, schema, transforms)
 //   -> TabCLI (what every tool shares) -> one thin executable per tool.
+//   CBLAS (system) -> TabCore (numeric core) -> TabVAE, TabDiffusion, TabGAN (the models);
+//   CXGBoost (system) -> TabScore (metrics). Each model or metric module has one tool.
 import PackageDescription
+
+// -march=haswell (AVX2 + FMA) in release: without it SIMD8<Float> multiply-adds and blends
+// become per-lane calls (measured: axpy 10x, SiLU 12x slower). Release binaries then need an
+// AVX2+FMA CPU (Intel Haswell 2013, AMD Excavator 2015, or later).
+let vectorized: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=haswell"], .when(configuration: .release))]
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// A tool: a thin executable over its module and TabCLI.
+func tool(_ name: String, _ modules: [Target.Dependency]) -> Target {
+  .executableTarget(name: name, dependencies: ["TabCLI", "TabStream", "TabTable", argumentParser] + modules, swiftSettings: vectorized)
+}
 
 let package = Package(
   name: "tabpipe",
@@ -11,6 +24,7 @@ let package = Package(
     .executable(name: "tab-encode", targets: ["tab-encode"]),
     .executable(name: "tab-decode", targets: ["tab-decode"]),
     .executable(name: "tab-info", targets: ["tab-info"]),
+    .executable(name: "tab-score", targets: ["tab-score"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -25,12 +39,13 @@ let package = Package(
     .systemLibrary(
       name: "CBLAS", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]),
-    // -march=haswell (AVX2 + FMA) in release: without it SIMD8<Float> multiply-adds and blends
-    // become per-lane calls (measured: axpy 10x, SiLU 12x slower). Release binaries then need an
-    // AVX2+FMA CPU (Intel Haswell 2013, AMD Excavator 2015, or later).
-    .target(
-      name: "TabCore", dependencies: ["CBLAS", "TabStream"],
-      swiftSettings: [.unsafeFlags(["-Xcc", "-march=haswell"], .when(configuration: .release))]),
+    .target(name: "TabCore", dependencies: ["CBLAS", "TabStream"], swiftSettings: vectorized),
+    // Metrics (issue #6): XGBoost's C API (Debian libxgboost-dev) for the tree detector and
+    // machine-learning efficiency.
+    .systemLibrary(
+      name: "CXGBoost", pkgConfig: "xgboost",
+      providers: [.apt(["libxgboost-dev"])]),
+    .target(name: "TabScore", dependencies: ["CXGBoost", "TabTable", "TabStream"], swiftSettings: vectorized),
     .target(
       name: "TabCLI",
       dependencies: [
@@ -55,18 +70,19 @@ let package = Package(
         "TabCLI", "TabTable", "TabStream",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    tool("tab-score", ["TabScore"]),
     // Issue #3's speed benchmark (bench/core-speed.sh); prints figures, never a test.
     .executableTarget(
-      name: "core-bench", dependencies: ["TabCore"], path: "bench/core",
-      swiftSettings: [.unsafeFlags(["-Xcc", "-march=haswell"], .when(configuration: .release))]),
+      name: "core-bench", dependencies: ["TabCore"], path: "bench/core", swiftSettings: vectorized),
     .testTarget(name: "TabStreamTests", dependencies: ["TabStream"]),
     .testTarget(name: "TabTableTests", dependencies: ["TabTable", "TabStream"]),
     .testTarget(name: "TabCoreTests", dependencies: ["TabCore", "TabStream"]),
-    .testTarget(
-      name: "TabCLITests",
-      dependencies: ["TabCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .testTarget(name: "TabCLITests", dependencies: ["TabCLI", argumentParser]),
     // Runs the built executables; `swift test` builds them first.
     .testTarget(
       name: "ToolTests", dependencies: ["TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info"]),
+    // Each model's tests: the module's units, and its tool in pipes with tab-encode/tab-decode.
+    .testTarget(
+      name: "TabScoreTests", dependencies: ["TabScore", "TabTable", "TabStream", "tab-score"], exclude: ["Fixtures"]),
   ]
 )
