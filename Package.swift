@@ -24,6 +24,7 @@ let package = Package(
     .executable(name: "tab-encode", targets: ["tab-encode"]),
     .executable(name: "tab-decode", targets: ["tab-decode"]),
     .executable(name: "tab-info", targets: ["tab-info"]),
+    .executable(name: "tab-vae", targets: ["tab-vae"]),
     .executable(name: "tab-score", targets: ["tab-score"]),
   ],
   dependencies: [
@@ -40,6 +41,8 @@ let package = Package(
       name: "CBLAS", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]),
     .target(name: "TabCore", dependencies: ["CBLAS", "TabStream"], swiftSettings: vectorized),
+    // The models (issues #4, #5, #7), each over TabCore and the token layout of TabTable.
+    .target(name: "TabVAE", dependencies: ["TabCore", "TabTable", "TabStream"], swiftSettings: vectorized),
     // Metrics (issue #6): XGBoost's C API (Debian libxgboost-dev) for the tree detector and
     // machine-learning efficiency.
     .systemLibrary(
@@ -70,6 +73,7 @@ let package = Package(
         "TabCLI", "TabTable", "TabStream",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    tool("tab-vae", ["TabVAE", "TabCore"]),
     tool("tab-score", ["TabScore"]),
     // Issue #3's speed benchmark (bench/core-speed.sh); prints figures, never a test.
     .executableTarget(
@@ -82,6 +86,8 @@ let package = Package(
     .testTarget(
       name: "ToolTests", dependencies: ["TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info"]),
     // Each model's tests: the module's units, and its tool in pipes with tab-encode/tab-decode.
+    .testTarget(
+      name: "TabVAETests", dependencies: ["TabVAE", "TabCore", "TabTable", "TabStream", "tab-vae", "tab-encode", "tab-decode"]),
     .testTarget(
       name: "TabScoreTests", dependencies: ["TabScore", "TabTable", "TabStream", "tab-score"], exclude: ["Fixtures"]),
   ]

@@ -135,6 +135,10 @@ public struct SelfAttention {
     self.output = output
   }
 
+  /// Batches of at least this many rows run their per-row loops on up to `BLASThreads.maximum`
+  /// threads (ParallelFor); smaller ones on the caller's. Results are the same either way.
+  public nonisolated(unsafe) static var parallelRows = 256
+
   /// TabSyn's initialisation (tabsyn.md §2.3): PyTorch's default for the weights, zero biases.
   public func initialize(using generator: inout SeededGenerator) {
     for projection in [query, key, value] + (output.map { [$0] } ?? []) {
@@ -160,7 +164,10 @@ public struct SelfAttention {
     let n = tokens
     let e = headWidth
     let scale = 1 / Float(e).squareRoot()
-    for b in 0..<batch {
+    // Batch rows are independent and each writes only its own rows of `saved` and `attended`,
+    // so they run in parallel with results identical to a sequential loop.
+    ParallelFor.run(count: batch, minimumCount: Self.parallelRows) { batchRange in
+    for b in batchRange {
       for h in 0..<heads {
         let block = b * heads + h
         let rowStart = b * n
@@ -181,6 +188,7 @@ public struct SelfAttention {
           for c in 0..<e { a[c] = dotProduct(p, vT + c * n, n) }
         }
       }
+    }
     }
     if let output { output.forward(attended, into: y) }
   }
@@ -212,10 +220,15 @@ public struct SelfAttention {
     let n = tokens
     let e = headWidth
     let scale = 1 / Float(e).squareRoot()
-    let dKT = scratch.block.base
+    // Batch rows in parallel (each writes only its own rows of dQuery, dKey, dValue); when the
+    // rows are split into pieces, each piece uses its own block scratch (on its stack).
+    let blockCount = scratch.block.count
+    ParallelFor.run(count: batch, minimumCount: Self.parallelRows) { batchRange in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: batchRange.count == batch ? 1 : blockCount) { own in
+    let dKT = batchRange.count == batch ? scratch.block.base : own.baseAddress!
     let dVT = dKT + e * n
     let dP = dVT + e * n
-    for b in 0..<batch {
+    for b in batchRange {
       for h in 0..<heads {
         let block = b * heads + h
         let rowStart = b * n
@@ -254,6 +267,8 @@ public struct SelfAttention {
           }
         }
       }
+    }
+    }
     }
     // Through the three projections of the same x: dx gathers all three.
     query.backward(scratch.dQuery, input: x, dx: dx)
