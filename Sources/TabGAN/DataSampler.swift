@@ -1,0 +1,151 @@
+// The training rows as CTGAN data vectors, and training-by-sampling (ctgan-infogan.md §1.2):
+// a condition is a categorical column chosen uniformly and a category of it drawn by
+// log-frequency; the real rows shown to the critic are drawn among the rows with that category.
+// Also keeps the empirical frequencies, which unconditional sampling uses (sdv-dev/CTGAN#16).
+//
+// Shapes: N training rows, W data width, C condition width, B rows in a batch.
+
+import TabCore
+import TabStream
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The encoded training table and the per-category row lists.
+public final class DataSampler {
+  public let layout: GANLayout
+  /// N.
+  public let rows: Int
+  /// The data rows, (N, W), owned here.
+  public let data: Matrix
+  private let storage: UnsafeMutablePointer<Float>
+  /// rowsWith[s][k]: rows whose conditionable span s (an index into layout.conditionSpans) has
+  /// category k.
+  let rowsWith: [[[Int32]]]
+  /// Per conditionable span: cumulative log(count + 1) shares, for training draws.
+  let logCumulative: [[Float]]
+  /// Per conditionable span: the category counts in the training rows.
+  public let counts: [[Int]]
+
+  /// Reads every block of `reader` (a token stream of `layout`).
+  /// - Throws: `GANError` for bad tokens, `StreamError`/`IOError` from the reader.
+  public convenience init(reader: StreamReader, layout: GANLayout) throws {
+    var floats: [Float] = []
+    var ints: [Int32] = []
+    var block = RowBlock(layout: reader.header.layout)
+    while try reader.read(into: &block) {
+      floats.append(contentsOf: block.floats[0..<block.rows * block.floatWidth])
+      ints.append(contentsOf: block.ints[0..<block.rows * block.intWidth])
+    }
+    let rows =
+      layout.floatCount > 0
+      ? floats.count / layout.floatCount
+      : (layout.tokenLayout.intWidth > 0 ? ints.count / layout.tokenLayout.intWidth : 0)
+    try self.init(layout: layout, rows: rows, floats: floats, ints: ints, path: reader.path)
+  }
+
+  /// The sampler over `rows` token rows given as row-major float and int sections.
+  public init(layout: GANLayout, rows: Int, floats: [Float], ints: [Int32], path: String) throws {
+    precondition(
+      floats.count == rows * layout.floatCount && ints.count == rows * layout.tokenLayout.intWidth)
+    self.layout = layout
+    self.rows = rows
+    let w = layout.dataWidth
+    storage = .allocate(capacity: max(rows * w, 1))
+    storage.initialize(repeating: 0, count: max(rows * w, 1))
+    let data = Matrix(storage, rows: rows, cols: w)
+    self.data = data
+    let f = layout.floatCount
+    let iw = layout.tokenLayout.intWidth
+    try floats.withUnsafeBufferPointer { fp in
+      try ints.withUnsafeBufferPointer { ip in
+        for i in 0..<rows {
+          try layout.encode(
+            floats: fp.baseAddress! + i * f, ints: ip.baseAddress! + i * iw, into: data.row(i),
+            path: path)
+        }
+      }
+    }
+    var rowsWith: [[[Int32]]] = []
+    var counts: [[Int]] = []
+    var logCumulative: [[Float]] = []
+    for s in layout.conditionSpans {
+      let span = layout.spans[s]
+      var lists = [[Int32]](repeating: [], count: span.width)
+      for i in 0..<rows {
+        lists[Int(ints[i * iw + span.field])].append(Int32(i))
+      }
+      let count = lists.map(\.count)
+      var cumulative: [Float] = []
+      var total: Float = 0
+      for c in count {
+        total += c > 0 ? Float(log(Double(c) + 1)) : 0
+        cumulative.append(total)
+      }
+      rowsWith.append(lists)
+      counts.append(count)
+      logCumulative.append(cumulative.map { $0 / max(total, 1e-30) })
+    }
+    self.rowsWith = rowsWith
+    self.counts = counts
+    self.logCumulative = logCumulative
+  }
+
+  deinit { storage.deallocate() }
+
+  /// Draws a training condition for each of `condition.rows` rows: a conditionable span chosen
+  /// uniformly, a category by log-frequency. Overwrites `condition` (B, C) with the one-hots and
+  /// `span`, `category` (B entries each) with the choices. No-op without categorical columns.
+  public func drawConditions(
+    into condition: Matrix, span: UnsafeMutablePointer<Int32>,
+    category: UnsafeMutablePointer<Int32>, using random: inout SeededGenerator
+  ) {
+    let spanCount = layout.conditionSpans.count
+    guard spanCount > 0 else { return }
+    condition.zero()
+    for b in 0..<condition.rows {
+      let s = random.uniformInt(below: spanCount)
+      let u = random.uniformFloat()
+      let cumulative = logCumulative[s]
+      var k = 0
+      while k < cumulative.count - 1 && (cumulative[k] <= u || rowsWith[s][k].isEmpty) { k += 1 }
+      while rowsWith[s][k].isEmpty { k -= 1 }  // u beyond rounding: the last present category
+      span[b] = Int32(s)
+      category[b] = Int32(k)
+      condition[b, layout.spans[layout.conditionSpans[s]].conditionOffset + k] = 1
+    }
+  }
+
+  /// Writes real rows for the critic into `real` (B, W + C): row b is a training row drawn
+  /// uniformly among those satisfying the condition of row π(b) (a fresh random permutation),
+  /// followed by that condition (CTGAN's `sample_data` with shuffled conditions). Without
+  /// categorical columns, uniform rows and no condition.
+  public func drawRealRows(
+    into real: Matrix, condition: Matrix, span: UnsafePointer<Int32>,
+    category: UnsafePointer<Int32>, using random: inout SeededGenerator
+  ) {
+    let w = layout.dataWidth
+    let c = layout.conditionWidth
+    precondition(real.cols == w + c && condition.rows == real.rows)
+    let b = real.rows
+    // Fisher-Yates permutation of the batch.
+    var order = Array(0..<b)
+    for i in stride(from: b - 1, to: 0, by: -1) {
+      order.swapAt(i, random.uniformInt(below: i + 1))
+    }
+    for i in 0..<b {
+      let source: Int
+      let p = order[i]
+      if c > 0 {
+        let list = rowsWith[Int(span[p])][Int(category[p])]
+        source = Int(list[random.uniformInt(below: list.count)])
+      } else {
+        source = random.uniformInt(below: rows)
+      }
+      let out = real.row(i)
+      out.update(from: data.row(source), count: w)
+      if c > 0 { (out + w).update(from: condition.row(p), count: c) }
+    }
+  }
+}

@@ -1,0 +1,433 @@
+// CTGAN's generator with InfoGAN codes and its Q network (ctgan-infogan.md §1.3-1.4, §2.5):
+// hyperparameters, parameters, the generator's forward (training or evaluation BatchNorm) and
+// backward, the output heads, and the model file.
+//
+// Shape legend: B rows, Z noise width, C condition width, K categorical-code values, L
+// continuous codes, I = Z + C + K + L generator input, W data width, Q the Q network's width.
+//
+// Generator: h0 = [z ; cond ; onehot(c_cat) ; c_cont] (B, I);
+//   block i: h_i = [ReLU(BatchNorm(Linear(h_{i-1}))) ; h_{i-1}] (concatenating, not additive);
+//   raw = Linear(h_last) (B, W); x̃ = tanh on value columns, Gumbel-softmax(τ) on each span.
+// Q: x̃ (B, W) -> Linear -> LeakyReLU(0.2) -> Linear -> LeakyReLU(0.2) -> Linear -> (B, K + L):
+//   K logits for the categorical code, L means for the continuous codes (fixed σ = 1).
+
+import TabCore
+import TabStream
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// tab-gan's hyperparameters, stored in the model file.
+public struct GANConfig: Codable, Equatable, Sendable {
+  /// Z.
+  public var noiseWidth = 128
+  /// Widths of the generator's residual blocks.
+  public var generatorWidths = [256, 256]
+  /// Widths of the critic's two hidden layers.
+  public var criticWidths = [256, 256]
+  /// Width of the Q network's two hidden layers.
+  public var qWidth = 256
+  /// PacGAN group size.
+  public var pac = 10
+  /// Rows per training step.
+  public var batch = 500
+  /// K: values of the categorical code (0: none).
+  public var categoricalCode = 10
+  /// L: continuous codes, each U(−1, 1).
+  public var continuousCodes = 2
+  /// Weight of the categorical code's cross-entropy in the generator-and-Q loss.
+  public var lambdaCategorical: Float = 1
+  /// Weight of the continuous codes' Gaussian NLL.
+  public var lambdaContinuous: Float = 1
+  /// Gumbel-softmax temperature.
+  public var temperature: Float = 0.2
+  public var learningRate: Float = 2e-4
+  public var weightDecay: Float = 1e-6
+  /// WGAN-GP's λ.
+  public var penalty: Float = 10
+  /// The critic's dropout probability.
+  public var dropout: Float = 0.5
+
+  public init() {}
+
+  /// K + L.
+  public var codeWidth: Int { categoricalCode + continuousCodes }
+  /// Number of codes users can set (c0 the categorical one if K > 0, then the continuous ones).
+  public var codeCount: Int { (categoricalCode > 0 ? 1 : 0) + continuousCodes }
+}
+
+/// What a model file's configuration holds besides the tensors.
+public struct GANModelInfo: Codable, Equatable, Sendable {
+  public var config: GANConfig
+  /// The training stream's token layout (sampled streams have it too).
+  public var layout: RowLayout
+  /// The training stream's table encoder, copied into sampled streams.
+  public var encoder: JSONValue?
+  /// Per conditionable span, the training rows' category counts (unconditional sampling draws
+  /// conditions from these, not from the log-frequencies used in training).
+  public var counts: [[Int]]
+  /// Rows and epochs trained.
+  public var rows: Int
+  public var epochs: Int
+
+  public init(
+    config: GANConfig, layout: RowLayout, encoder: JSONValue?, counts: [[Int]], rows: Int,
+    epochs: Int
+  ) {
+    self.config = config
+    self.layout = layout
+    self.encoder = encoder
+    self.counts = counts
+    self.rows = rows
+    self.epochs = epochs
+  }
+}
+
+/// One residual block: Linear, BatchNorm, ReLU, and the concatenation with its input.
+struct ResidualBlock {
+  let linear: Linear
+  let norm: BatchNorm
+}
+
+/// The generator's (and Q's) activations for `rows` rows; each pass owns its buffers.
+public final class GeneratorPass {
+  public let rows: Int
+  let workspace = Workspace()
+  /// h0 = [z ; cond ; codes] (B, I): the caller fills it before `forward`.
+  public let input: Matrix
+  /// Per block: Linear output, BatchNorm output, ReLU output (B, width), saved statistics, and
+  /// the block's output h_i (B, I + Σ widths so far).
+  let linear: [Matrix], normed: [Matrix], activated: [Matrix]
+  let saved: [BatchNorm.Saved]
+  let hidden: [Matrix]
+  /// raw (B, W): the output layer's pre-activations; noise (B, W) Gumbel draws; x̃ (B, W).
+  public let raw: Matrix, noise: Matrix, output: Matrix
+  // Backward (training passes only).
+  let dOutput: Matrix, dRaw: Matrix
+  let dHidden: [Matrix]
+  let dActivated: Matrix, dNormed: Matrix, dLinear: Matrix
+  // Q network.
+  let qa1: Matrix, qh1: Matrix, qa2: Matrix, qh2: Matrix
+  /// Q's output (B, K + L).
+  public let qOutput: Matrix
+  let dQOutput: Matrix, dqh: Matrix, dqa: Matrix
+
+  init(rows: Int, model: GANModel, training: Bool) {
+    self.rows = rows
+    let ws = workspace
+    let config = model.config
+    let w = model.layout.dataWidth
+    input = ws.matrix(rows: rows, cols: model.inputWidth)
+    var width = model.inputWidth
+    var linear: [Matrix] = []
+    var normed: [Matrix] = []
+    var activated: [Matrix] = []
+    var saved: [BatchNorm.Saved] = []
+    var hidden: [Matrix] = []
+    var dHidden: [Matrix] = []
+    let widest = config.generatorWidths.max() ?? 1
+    for h in config.generatorWidths {
+      linear.append(ws.matrix(rows: rows, cols: h))
+      normed.append(ws.matrix(rows: rows, cols: h))
+      activated.append(ws.matrix(rows: rows, cols: h))
+      saved.append(BatchNorm.Saved(width: h, in: ws))
+      width += h
+      hidden.append(ws.matrix(rows: rows, cols: width))
+      dHidden.append(ws.matrix(rows: training ? rows : 0, cols: width))
+    }
+    self.linear = linear
+    self.normed = normed
+    self.activated = activated
+    self.saved = saved
+    self.hidden = hidden
+    self.dHidden = dHidden
+    raw = ws.matrix(rows: rows, cols: w)
+    noise = ws.matrix(rows: rows, cols: w)
+    output = ws.matrix(rows: rows, cols: w)
+    let t = training ? rows : 0
+    dOutput = ws.matrix(rows: t, cols: w)
+    dRaw = ws.matrix(rows: t, cols: w)
+    dActivated = ws.matrix(rows: t, cols: widest)
+    dNormed = ws.matrix(rows: t, cols: widest)
+    dLinear = ws.matrix(rows: t, cols: widest)
+    let q = model.hasQ ? config.qWidth : 0
+    let qr = model.hasQ ? rows : 0
+    qa1 = ws.matrix(rows: qr, cols: q)
+    qh1 = ws.matrix(rows: qr, cols: q)
+    qa2 = ws.matrix(rows: qr, cols: q)
+    qh2 = ws.matrix(rows: qr, cols: q)
+    qOutput = ws.matrix(rows: qr, cols: config.codeWidth)
+    dQOutput = ws.matrix(rows: model.hasQ ? t : 0, cols: config.codeWidth)
+    dqh = ws.matrix(rows: model.hasQ ? t : 0, cols: q)
+    dqa = ws.matrix(rows: model.hasQ ? t : 0, cols: q)
+  }
+}
+
+/// The generator and Q network: parameters in one arena (one Adam trains both, §2.5), the
+/// BatchNorm running statistics in a buffer arena.
+public final class GANModel {
+  public let config: GANConfig
+  public let layout: GANLayout
+  public var info: GANModelInfo
+  /// Generator and Q parameters.
+  public let arena: ParameterArena
+  /// BatchNorm running statistics.
+  public let buffers: ParameterArena
+  let blocks: [ResidualBlock]
+  let outputLayer: Linear
+  let q1: Linear?, q2: Linear?, q3: Linear?
+  /// I.
+  public let inputWidth: Int
+  /// Value columns of the data vector get tanh.
+  let gumbel: GumbelSoftmax
+  let slope: Float = 0.2
+
+  public var hasQ: Bool { config.codeWidth > 0 }
+
+  /// A model with fresh parameters (PyTorch's initialisation) for `layout`.
+  public convenience init(
+    config: GANConfig, layout: GANLayout, info: GANModelInfo,
+    using random: inout SeededGenerator
+  ) {
+    self.init(config: config, layout: layout, info: info)
+    for block in blocks {
+      block.linear.initialize(using: &random)
+      block.norm.initialize()
+    }
+    outputLayer.initialize(using: &random)
+    q1?.initialize(using: &random)
+    q2?.initialize(using: &random)
+    q3?.initialize(using: &random)
+  }
+
+  /// The model's structure, parameters zero (for loading).
+  public init(config: GANConfig, layout: GANLayout, info: GANModelInfo) {
+    self.config = config
+    self.layout = layout
+    self.info = info
+    let input = config.noiseWidth + layout.conditionWidth + config.codeWidth
+    inputWidth = input
+    var shapes: [ParameterShape] = []
+    var bufferShapes: [ParameterShape] = []
+    var width = input
+    for (i, h) in config.generatorWidths.enumerated() {
+      shapes += Linear.parameterShapes("residual\(i).linear", inputs: width, outputs: h)
+      shapes += BatchNorm.parameterShapes("residual\(i).norm", width: h)
+      bufferShapes += BatchNorm.bufferShapes("residual\(i).norm", width: h)
+      width += h
+    }
+    shapes += Linear.parameterShapes("output", inputs: width, outputs: layout.dataWidth)
+    if config.codeWidth > 0 {
+      shapes += Linear.parameterShapes(
+        "q.linear1", inputs: layout.dataWidth, outputs: config.qWidth)
+      shapes += Linear.parameterShapes("q.linear2", inputs: config.qWidth, outputs: config.qWidth)
+      shapes += Linear.parameterShapes(
+        "q.linear3", inputs: config.qWidth, outputs: config.codeWidth)
+    }
+    let arena = ParameterArena(shapes)
+    let buffers = ParameterArena(bufferShapes)
+    self.arena = arena
+    self.buffers = buffers
+    blocks = config.generatorWidths.indices.map {
+      ResidualBlock(
+        linear: Linear("residual\($0).linear", in: arena),
+        norm: BatchNorm("residual\($0).norm", in: arena, buffers: buffers))
+    }
+    outputLayer = Linear("output", in: arena)
+    if config.codeWidth > 0 {
+      q1 = Linear("q.linear1", in: arena)
+      q2 = Linear("q.linear2", in: arena)
+      q3 = Linear("q.linear3", in: arena)
+    } else {
+      q1 = nil
+      q2 = nil
+      q3 = nil
+    }
+    gumbel = GumbelSoftmax(spans: layout.softmaxRanges, temperature: config.temperature)
+  }
+
+  /// Buffers for a pass over `rows` rows (`training`: with the backward buffers).
+  public func makePass(rows: Int, training: Bool) -> GeneratorPass {
+    GeneratorPass(rows: rows, model: self, training: training)
+  }
+
+  /// Generator forward from `pass.input` to `pass.raw`. `training`: batch statistics (and the
+  /// running statistics move); else the running statistics (evaluation mode, any batch size).
+  public func forward(_ pass: GeneratorPass, training: Bool) {
+    var h = pass.input
+    for (i, block) in blocks.enumerated() {
+      block.linear.forward(h, into: pass.linear[i])
+      if training {
+        block.norm.forward(pass.linear[i], into: pass.normed[i], saving: pass.saved[i])
+      } else {
+        block.norm.evaluate(pass.linear[i], into: pass.normed[i])
+      }
+      reluForward(pass.normed[i].base, into: pass.activated[i].base, count: pass.normed[i].count)
+      concatenate(pass.activated[i], h, into: pass.hidden[i])  // h_i = [ReLU(BN(Wh)) ; h]
+      h = pass.hidden[i]
+    }
+    outputLayer.forward(h, into: pass.raw)
+  }
+
+  /// x̃ = heads(raw): tanh on the value columns, Gumbel-softmax on the spans with the Gumbel
+  /// draws already in `pass.noise`.
+  public func activate(_ pass: GeneratorPass) {
+    gumbel.forward(pass.raw, noise: pass.noise, into: pass.output)
+    let f = layout.floatCount
+    if f > 0 {
+      for r in 0..<pass.rows {
+        tanhForward(pass.raw.row(r), into: pass.output.row(r), count: f)
+      }
+    }
+  }
+
+  /// Fresh Gumbel draws into `pass.noise`.
+  public func drawNoise(_ pass: GeneratorPass, using random: inout SeededGenerator) {
+    gumbel.drawNoise(into: pass.noise, using: &random)
+  }
+
+  /// Backward of `activate`: accumulates into `pass.dRaw` from `pass.dOutput`.
+  func activateBackward(_ pass: GeneratorPass) {
+    gumbel.backward(pass.dOutput, output: pass.output, dx: pass.dRaw)
+    let f = layout.floatCount
+    for r in 0..<pass.rows {
+      let dy = pass.dOutput.row(r)
+      let y = pass.output.row(r)
+      let dx = pass.dRaw.row(r)
+      for j in 0..<f { dx[j] += dy[j] * (1 - y[j] * y[j]) }  // tanh' = 1 − y²
+    }
+  }
+
+  /// Backward of the training `forward` from `pass.dRaw` into the generator's gradients (the
+  /// input h0 gets none).
+  func backward(_ pass: GeneratorPass) {
+    var dh = pass.dHidden[blocks.count - 1]
+    dh.zero()
+    outputLayer.backward(pass.dRaw, input: pass.hidden[blocks.count - 1], dx: dh)
+    for i in stride(from: blocks.count - 1, through: 0, by: -1) {
+      let block = blocks[i]
+      let width = block.linear.outputs
+      let rows = pass.rows
+      // h_i = [a_i ; h_{i−1}]: the first `width` columns go back through ReLU, BN, Linear.
+      let dActivated = Matrix(pass.dActivated.base, rows: rows, cols: width)
+      let dNormed = Matrix(pass.dNormed.base, rows: rows, cols: width)
+      let dLinear = Matrix(pass.dLinear.base, rows: rows, cols: width)
+      let previousWidth = dh.cols - width
+      let previous = i > 0 ? pass.dHidden[i - 1] : nil
+      previous?.zero()
+      for r in 0..<rows {
+        dActivated.row(r).update(from: dh.row(r), count: width)
+        if let previous { previous.row(r).update(from: dh.row(r) + width, count: previousWidth) }
+      }
+      dNormed.zero()
+      reluBackward(
+        dActivated.base, input: pass.normed[i].base, dx: dNormed.base, count: dNormed.count)
+      dLinear.zero()
+      block.norm.backward(dNormed, input: pass.linear[i], saved: pass.saved[i], dx: dLinear)
+      let x = i > 0 ? pass.hidden[i - 1] : pass.input
+      block.linear.backward(dLinear, input: x, dx: previous)
+      if let previous { dh = previous }
+    }
+  }
+
+  /// Q forward on `pass.output` into `pass.qOutput`.
+  public func qForward(_ pass: GeneratorPass) {
+    guard let q1, let q2, let q3 else { return }
+    q1.forward(pass.output, into: pass.qa1)
+    leakyReLUForward(pass.qa1.base, into: pass.qh1.base, count: pass.qa1.count, slope: slope)
+    q2.forward(pass.qh1, into: pass.qa2)
+    leakyReLUForward(pass.qa2.base, into: pass.qh2.base, count: pass.qa2.count, slope: slope)
+    q3.forward(pass.qh2, into: pass.qOutput)
+  }
+
+  /// The information loss λ_cat·CE(Q_cat(x̃), c_cat) + λ_cont·mean_b Σ_l ½(c_l − μ_l)² for the
+  /// codes in `pass.input` (targets: `categories`, B entries); accumulates its gradient into Q's
+  /// parameters and into `pass.dOutput`. Returns (loss, categorical cross-entropy, accuracy).
+  func informationLoss(_ pass: GeneratorPass, categories: UnsafePointer<Int32>) -> (
+    loss: Float, crossEntropy: Float, accuracy: Float
+  ) {
+    guard let q1, let q2, let q3 else { return (0, 0, 0) }
+    let k = config.categoricalCode
+    let rows = pass.rows
+    pass.dQOutput.zero()
+    var crossEntropyLoss: Float = 0
+    var correct = 0
+    if k > 0 {
+      crossEntropyLoss = crossEntropy(
+        logits: pass.qOutput, spans: [0..<k], targets: categories, gradient: pass.dQOutput,
+        scale: config.lambdaCategorical)
+      for r in 0..<rows where GANLayout.argmax(pass.qOutput.row(r), count: k) == Int(categories[r])
+      {
+        correct += 1
+      }
+    }
+    var nll: Float = 0
+    let l = config.continuousCodes
+    if l > 0 {
+      let codeStart = config.noiseWidth + layout.conditionWidth + k
+      let seed = config.lambdaContinuous / Float(rows)  // ∂(λ · mean_b)/∂term
+      for r in 0..<rows {
+        let c = pass.input.row(r) + codeStart
+        let mu = pass.qOutput.row(r) + k
+        let d = pass.dQOutput.row(r) + k
+        for j in 0..<l {
+          let e = mu[j] - c[j]
+          nll += 0.5 * e * e
+          d[j] += seed * e
+        }
+      }
+      nll /= Float(rows)
+    }
+    // Backward through Q into its weights and into x̃.
+    pass.dqh.zero()
+    q3.backward(pass.dQOutput, input: pass.qh2, dx: pass.dqh)
+    pass.dqa.zero()
+    leakyReLUBackward(
+      pass.dqh.base, input: pass.qa2.base, dx: pass.dqa.base, count: pass.dqa.count, slope: slope)
+    pass.dqh.zero()
+    q2.backward(pass.dqa, input: pass.qh1, dx: pass.dqh)
+    pass.dqa.zero()
+    leakyReLUBackward(
+      pass.dqh.base, input: pass.qa1.base, dx: pass.dqa.base, count: pass.dqa.count, slope: slope)
+    q1.backward(pass.dqa, input: pass.output, dx: pass.dOutput)
+    let loss = config.lambdaCategorical * crossEntropyLoss + config.lambdaContinuous * nll
+    return (loss, crossEntropyLoss, k > 0 ? Float(correct) / Float(rows) : 0)
+  }
+
+  /// Writes row-wise `[left ; right]` into `out`.
+  func concatenate(_ left: Matrix, _ right: Matrix, into out: Matrix) {
+    precondition(
+      left.rows == out.rows && right.rows == out.rows && left.cols + right.cols == out.cols)
+    for r in 0..<out.rows {
+      let o = out.row(r)
+      o.update(from: left.row(r), count: left.cols)
+      (o + left.cols).update(from: right.row(r), count: right.cols)
+    }
+  }
+
+  // MARK: - Model file
+
+  /// Writes the model (generator, Q, running statistics, configuration) as a model file.
+  public func write(to sink: ByteSink, provenance: [ProvenanceStep]) throws {
+    try Checkpoint.write(
+      parameters: arena, buffers: buffers, configuration: JSONValue(encoding: info),
+      provenance: provenance, to: sink)
+  }
+
+  /// Reads a model file written by `write`.
+  /// - Throws: `GANError.notGANModel`, `CheckpointError`, `StreamError`, `IOError`.
+  public static func load(from source: ByteSource) throws -> GANModel {
+    let reader = try Checkpoint.Reader(source: source)
+    let info: GANModelInfo
+    do {
+      info = try reader.checkpoint.configuration.decode(as: GANModelInfo.self)
+    } catch {
+      throw GANError.notGANModel(path: reader.path, detail: "no tab-gan configuration in it")
+    }
+    let layout = try GANLayout(info.layout, path: reader.path)
+    let model = GANModel(config: info.config, layout: layout, info: info)
+    try reader.load(into: model.arena, buffers: model.buffers)
+    return model
+  }
+}
