@@ -25,6 +25,7 @@ let package = Package(
     .executable(name: "tab-decode", targets: ["tab-decode"]),
     .executable(name: "tab-info", targets: ["tab-info"]),
     .executable(name: "tab-vae", targets: ["tab-vae"]),
+    .executable(name: "tab-diffuse", targets: ["tab-diffuse"]),
     .executable(name: "tab-gan", targets: ["tab-gan"]),
     .executable(name: "tab-score", targets: ["tab-score"]),
   ],
@@ -44,6 +45,7 @@ let package = Package(
     .target(name: "TabCore", dependencies: ["CBLAS", "TabStream"], swiftSettings: vectorized),
     // The models (issues #4, #5, #7), each over TabCore and the token layout of TabTable.
     .target(name: "TabVAE", dependencies: ["TabCore", "TabTable", "TabStream"], swiftSettings: vectorized),
+    .target(name: "TabDiffusion", dependencies: ["TabCore", "TabStream"], swiftSettings: vectorized),
     .target(name: "TabGAN", dependencies: ["TabCore", "TabTable", "TabStream"], swiftSettings: vectorized),
     // Metrics (issue #6): XGBoost's C API (Debian libxgboost-dev) for the tree detector and
     // machine-learning efficiency.
@@ -76,6 +78,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     tool("tab-vae", ["TabVAE", "TabCore"]),
+    tool("tab-diffuse", ["TabDiffusion", "TabCore"]),
     tool("tab-gan", ["TabGAN", "TabCore"]),
     tool("tab-score", ["TabScore"]),
     // Issue #3's speed benchmark (bench/core-speed.sh); prints figures, never a test.
@@ -91,6 +94,9 @@ let package = Package(
     // Each model's tests: the module's units, and its tool in pipes with tab-encode/tab-decode.
     .testTarget(
       name: "TabVAETests", dependencies: ["TabVAE", "TabCore", "TabTable", "TabStream", "tab-vae", "tab-encode", "tab-decode"]),
+    .testTarget(
+      name: "TabDiffusionTests",
+      dependencies: ["TabDiffusion", "TabCore", "TabStream", "tab-diffuse", "tab-vae", "tab-encode", "tab-decode"]),
     .testTarget(
       name: "TabGANTests", dependencies: ["TabGAN", "TabCore", "TabTable", "TabStream", "tab-gan", "tab-encode", "tab-decode"]),
     .testTarget(

@@ -1,0 +1,201 @@
+// A trained latent diffusion model as a whole: the denoiser, the latent normalisation, and what
+// the latent stream it learned from carried (layout, table encoder, VAE identity), saved in and
+// loaded from a TabCore checkpoint (a tensor stream of kind `model`).
+
+import TabCore
+import TabStream
+
+/// Why a stream cannot be used as training latents, or a model file as a diffusion model.
+public enum DiffusionError: Error, Equatable, Sendable, CustomStringConvertible {
+  case notLatents(path: String, kind: String)
+  case badLayout(path: String, detail: String)
+  case tooFewRows(path: String, rows: Int)
+  case notFinite(path: String, row: Int, field: String)
+  case notADiffusionModel(path: String, detail: String)
+
+  public var description: String {
+    switch self {
+    case .notLatents(let path, let kind):
+      return "\(path): stream of kind '\(kind)', expected 'latents' (make them with tab-vae encode)"
+    case .badLayout(let path, let detail):
+      return "\(path): not a latent stream: \(detail)"
+    case .tooFewRows(let path, let rows):
+      return "\(path): \(rows) latent row(s); at least 2 are needed to train"
+    case .notFinite(let path, let row, let field):
+      return "\(path): row \(row + 1), field \(field): value is not finite"
+    case .notADiffusionModel(let path, let detail):
+      return "\(path): not a tab-diffuse model: \(detail)"
+    }
+  }
+}
+
+extension DiffusionError: BadDataError {}
+
+/// What a latent stream carried, kept with the model and written into every sampled stream.
+public struct LatentOrigin: Codable, Equatable, Sendable {
+  /// The latent stream's float fields (z0 … z{D−1}, role `latent`).
+  public var layout: RowLayout
+  /// The table encoder carried from upstream, verbatim.
+  public var encoder: JSONValue?
+  /// The latent stream's `model` member (VAE identity, tokens, token width), verbatim.
+  public var model: JSONValue?
+
+  public init(layout: RowLayout, encoder: JSONValue?, model: JSONValue?) {
+    self.layout = layout
+    self.encoder = encoder
+    self.model = model
+  }
+
+  /// Checks a latent stream's header: kind `latents`, float fields only.
+  public init(header: StreamHeader, path: String) throws {
+    guard header.kind == .latents else {
+      throw DiffusionError.notLatents(path: path, kind: header.kind.rawValue)
+    }
+    guard header.layout.intWidth == 0 else {
+      throw DiffusionError.badLayout(
+        path: path, detail: "\(header.layout.intWidth) int field(s); latents are floats only")
+    }
+    guard header.layout.floatWidth >= 1 else {
+      throw DiffusionError.badLayout(path: path, detail: "no float fields")
+    }
+    self.init(layout: header.layout, encoder: header.encoder, model: header.model)
+  }
+
+  /// The header of a latent stream this model writes.
+  public func header(provenance: [ProvenanceStep]) -> StreamHeader {
+    StreamHeader(kind: .latents, layout: layout, encoder: encoder, model: model, provenance: provenance)
+  }
+}
+
+/// How training went, for the model file and tab-info.
+public struct TrainingSummary: Codable, Equatable, Sendable {
+  public var rows: Int
+  public var epochs: Int
+  public var bestEpoch: Int
+  public var bestLoss: Double
+  public var seconds: Double
+  public var seed: UInt64
+
+  public init(rows: Int, epochs: Int, bestEpoch: Int, bestLoss: Double, seconds: Double, seed: UInt64) {
+    self.rows = rows
+    self.epochs = epochs
+    self.bestEpoch = bestEpoch
+    self.bestLoss = bestLoss
+    self.seconds = seconds
+    self.seed = seed
+  }
+}
+
+/// The configuration member of a diffusion model file.
+public struct DiffusionModelConfiguration: Codable, Equatable, Sendable {
+  /// Always "tab-diffuse": tells this model file from the others.
+  public var model: String
+  public var diffusion: DiffusionConfig
+  public var latents: LatentOrigin
+  public var training: TrainingSummary?
+}
+
+/// The denoiser, the latent normalisation and the latent stream's header members.
+public final class LatentModel {
+  public let denoiser: Denoiser
+  /// `normalization.mean` (1, D): the training latents' mean (a checkpoint buffer).
+  public let buffers: ParameterArena
+  public let origin: LatentOrigin
+  public var training: TrainingSummary?
+
+  public var config: DiffusionConfig { denoiser.config }
+  public var mean: Matrix { buffers["normalization.mean"].value }
+
+  public init(config: DiffusionConfig, origin: LatentOrigin) {
+    precondition(origin.layout.floatWidth == config.dimension, "LatentModel: dimension")
+    denoiser = Denoiser(config: config)
+    buffers = ParameterArena([ParameterShape("normalization.mean", rows: 1, cols: config.dimension)])
+    self.origin = origin
+  }
+
+  /// Sets the normalisation mean from raw latents (rows, D), accumulated in Double.
+  public func fitNormalization(_ latents: Matrix) {
+    let d = config.dimension
+    var sums = [Double](repeating: 0, count: d)
+    for i in 0..<latents.rows {
+      let row = latents.row(i)
+      for j in 0..<d { sums[j] += Double(row[j]) }
+    }
+    for j in 0..<d { mean.base[j] = Float(sums[j] / Double(max(latents.rows, 1))) }
+  }
+
+  /// (z − mean) / scale in place.
+  public func normalize(_ latents: Matrix) {
+    let inverse = 1 / config.latentScale
+    for i in 0..<latents.rows {
+      let row = latents.row(i)
+      for j in 0..<latents.cols { row[j] = (row[j] - mean.base[j]) * inverse }
+    }
+  }
+
+  /// x·scale + mean in place.
+  public func denormalize(_ x: Matrix) {
+    let scale = config.latentScale
+    for i in 0..<x.rows {
+      let row = x.row(i)
+      for j in 0..<x.cols { row[j] = row[j] * scale + mean.base[j] }
+    }
+  }
+
+  public var configuration: DiffusionModelConfiguration {
+    DiffusionModelConfiguration(
+      model: "tab-diffuse", diffusion: config, latents: origin, training: training)
+  }
+
+  /// Writes the model (the parameter values currently in the arena) as a checkpoint stream.
+  public func write(to sink: ByteSink, provenance: [ProvenanceStep], level: Int32 = 3) throws {
+    try Checkpoint.write(
+      parameters: denoiser.arena, buffers: buffers, configuration: try JSONValue(encoding: configuration),
+      provenance: provenance, to: sink, level: level)
+  }
+
+  /// Reads a model file written by `write`; returns the model and the file's provenance.
+  public static func read(from source: ByteSource) throws -> (LatentModel, [ProvenanceStep]) {
+    let reader = try Checkpoint.Reader(source: source)
+    let configuration: DiffusionModelConfiguration
+    do {
+      configuration = try reader.checkpoint.configuration.decode(as: DiffusionModelConfiguration.self)
+    } catch {
+      throw DiffusionError.notADiffusionModel(
+        path: reader.path, detail: "its configuration is not a diffusion model's")
+    }
+    guard configuration.model == "tab-diffuse" else {
+      throw DiffusionError.notADiffusionModel(
+        path: reader.path, detail: "it was made by \(configuration.model)")
+    }
+    if let problem = configuration.diffusion.problem {
+      throw DiffusionError.notADiffusionModel(path: reader.path, detail: problem)
+    }
+    guard configuration.latents.layout.floatWidth == configuration.diffusion.dimension else {
+      throw DiffusionError.notADiffusionModel(
+        path: reader.path, detail: "latent layout and dimension disagree")
+    }
+    let model = LatentModel(config: configuration.diffusion, origin: configuration.latents)
+    model.training = configuration.training
+    try reader.load(into: model.denoiser.arena, buffers: model.buffers)
+    return (model, reader.provenance)
+  }
+}
+
+/// Reads a whole latent stream into memory (rows, D floats), checking header and values.
+public func readLatents(_ reader: StreamReader) throws -> (origin: LatentOrigin, values: [Float], rows: Int) {
+  let origin = try LatentOrigin(header: reader.header, path: reader.path)
+  let d = origin.layout.floatWidth
+  var values: [Float] = []
+  var block = RowBlock(layout: reader.header.layout)
+  var rows = 0
+  while try reader.read(into: &block) {
+    for (k, v) in block.floats.enumerated() where !v.isFinite {
+      throw DiffusionError.notFinite(
+        path: reader.path, row: rows + k / d, field: origin.layout.floatFields[k % d].name)
+    }
+    values.append(contentsOf: block.floats)
+    rows += block.rows
+  }
+  return (origin, values, rows)
+}

@@ -1,0 +1,160 @@
+// The training loop's body (tabsyn.md §3.5): shuffled minibatches of normalised latents, the EDM
+// loss with one σ per row, Adam, an EMA of the weights, and a learning-rate schedule.
+
+import TabCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Optimisation settings.
+public struct TrainingSettings: Codable, Equatable, Sendable {
+  public enum Schedule: String, Codable, Sendable, CaseIterable {
+    /// TabSyn's ReduceLROnPlateau(factor 0.9, patience 20) on the epoch-mean loss.
+    case plateau
+    /// Cosine decay from the learning rate to 10% of it over the planned epochs.
+    case cosine
+    /// A constant learning rate.
+    case constant
+  }
+  public var batchSize: Int
+  public var learningRate: Float
+  public var schedule: Schedule
+  /// EMA decay per step, reached after a warm-up; 0 turns the average off (the live weights
+  /// are saved).
+  public var emaDecay: Float
+
+  public init(batchSize: Int = 256, learningRate: Float = 1e-3, schedule: Schedule = .cosine, emaDecay: Float = 0.999) {
+    self.batchSize = batchSize
+    self.learningRate = learningRate
+    self.schedule = schedule
+    self.emaDecay = emaDecay
+  }
+}
+
+/// Trains a `LatentModel` on normalised latents held in memory.
+public final class DiffusionTrainer {
+  public let model: LatentModel
+  public let settings: TrainingSettings
+  public let rows: Int
+  public private(set) var adam: Adam
+  public let ema: ExponentialMovingAverage?
+  var plateau = ReduceLROnPlateau(factor: 0.9, patience: 20)
+  var generator: SeededGenerator
+  let storage = Workspace()
+  /// The normalised training latents (rows, D).
+  public let data: Matrix
+  let batch: Matrix
+  let epsilon: Matrix
+  var sigma: [Float]
+  let workspace: DenoiserWorkspace
+  public private(set) var epochsDone = 0
+
+  /// Copies and normalises `latents` (rows × D, row-major), fitting the normalisation first.
+  /// - Precondition: rows ≥ 1; the model's parameters are initialised.
+  public init(model: LatentModel, latents: UnsafeBufferPointer<Float>, rows: Int, settings: TrainingSettings, seed: UInt64) {
+    let d = model.config.dimension
+    precondition(rows >= 1 && latents.count == rows * d, "DiffusionTrainer: \(rows) rows")
+    self.model = model
+    self.settings = settings
+    self.rows = rows
+    data = storage.matrix(rows: rows, cols: d)
+    data.base.update(from: latents.baseAddress!, count: rows * d)
+    model.fitNormalization(data)
+    model.normalize(data)
+    let capacity = min(settings.batchSize, rows)
+    batch = storage.matrix(rows: capacity, cols: d)
+    epsilon = storage.matrix(rows: capacity, cols: d)
+    sigma = [Float](repeating: 0, count: capacity)
+    workspace = DenoiserWorkspace(config: model.config, capacity: capacity)
+    adam = Adam(learningRate: settings.learningRate)
+    ema = settings.emaDecay > 0 ? ExponentialMovingAverage(model.denoiser.arena, decay: settings.emaDecay) : nil
+    generator = SeededGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_5EED)
+  }
+
+  public var learningRate: Float { adam.learningRate }
+
+  /// Rows per step (the batch size, or all rows when fewer).
+  public var workspaceRows: Int { batch.rows }
+
+  /// One pass over the rows in a fresh random order; returns the mean loss over its batches
+  /// (each batch's loss weighted by its rows). `shouldStop` is asked before each step; when it
+  /// says yes the epoch ends early and the mean so far is returned with `completed == false`.
+  public func epoch(plannedEpochs: Int, shouldStop: () -> Bool = { false }) -> (loss: Double, completed: Bool) {
+    applySchedule(plannedEpochs: plannedEpochs)
+    let order = generator.permutation(rows)
+    let d = model.config.dimension
+    let capacity = batch.rows
+    var total = 0.0
+    var seen = 0
+    var start = 0
+    while start < rows {
+      if shouldStop() { return (seen == 0 ? .nan : total / Double(seen), false) }
+      let count = min(capacity, rows - start)
+      let y = batch.rows(0..<count)
+      for r in 0..<count {
+        y.row(r).update(from: data.row(order[start + r]), count: d)
+        sigma[r] = expf(model.config.logSigmaMean + model.config.logSigmaStd * generator.normal())
+      }
+      let e = epsilon.rows(0..<count)
+      generator.fillNormal(e)
+      let loss = step(clean: y, epsilon: e)
+      total += loss * Double(count)
+      seen += count
+      start += count
+    }
+    epochsDone += 1
+    let mean = total / Double(seen)
+    if settings.schedule == .plateau {
+      var lr = adam.learningRate
+      plateau.update(loss: mean, learningRate: &lr)
+      adam.learningRate = lr
+    }
+    return (mean, true)
+  }
+
+  /// One optimisation step on clean rows `y` with noise `epsilon` and this trainer's σ draws.
+  func step(clean y: Matrix, epsilon e: Matrix) -> Double {
+    let denoiser = model.denoiser
+    let loss = sigma.withUnsafeBufferPointer {
+      denoiser.loss(clean: y, sigma: $0.baseAddress!, epsilon: e, workspace, gradient: true)
+    }
+    denoiser.arena.zeroGradients()
+    denoiser.backward(rows: y.rows, workspace)
+    adam.update(denoiser.arena)
+    if let ema {
+      // Warm-up: the average's horizon grows with the steps taken, so that a short run does not
+      // average in its first, untrained weights (decay_t = min(decay, (1 + t)/(10 + t))).
+      let t = Float(adam.step)
+      ema.decay = min(settings.emaDecay, (1 + t) / (10 + t))
+      ema.update()
+    }
+    return loss
+  }
+
+  func applySchedule(plannedEpochs: Int) {
+    guard settings.schedule == .cosine else { return }
+    let total = max(plannedEpochs, 1)
+    let progress = min(Double(epochsDone) / Double(total), 1)
+    let floor = 0.1
+    let factor = floor + (1 - floor) * 0.5 * (1 + cos(Double.pi * progress))
+    adam.learningRate = Float(Double(settings.learningRate) * factor)
+  }
+
+  /// The weights to save (the EMA if on, else the live ones), copied out in the arena's layout.
+  public func snapshot() -> [Float] {
+    if let ema { return Array(ema.values) }
+    return Array(model.denoiser.arena.values)
+  }
+
+  /// Runs `body` with `weights` (a `snapshot`) in the arena, then restores the live values.
+  public func withWeights<R>(_ weights: [Float], _ body: () throws -> R) rethrows -> R {
+    let values = model.denoiser.arena.values
+    let live = Array(values)
+    _ = weights.withUnsafeBufferPointer { values.update(fromContentsOf: $0) }
+    defer { _ = live.withUnsafeBufferPointer { values.update(fromContentsOf: $0) } }
+    return try body()
+  }
+}
