@@ -90,7 +90,12 @@ let package = Package(
     .testTarget(name: "TabCLITests", dependencies: ["TabCLI", argumentParser]),
     // Runs the built executables; `swift test` builds them first.
     .testTarget(
-      name: "ToolTests", dependencies: ["TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info"]),
+      name: "ToolTests",
+      dependencies: [
+        "TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info",
+        // The example scripts' tests (ExampleScriptTests) run both pipelines.
+        "tab-vae", "tab-diffuse", "tab-gan", "tab-score",
+      ]),
     // Each model's tests: the module's units, and its tool in pipes with tab-encode/tab-decode.
     .testTarget(
       name: "TabVAETests", dependencies: ["TabVAE", "TabCore", "TabTable", "TabStream", "tab-vae", "tab-encode", "tab-decode"]),
