@@ -11,7 +11,8 @@ png=${2:-$out_dir/score-report.png}
 if [ -z "$report" ]; then
   report="$out_dir/score-report.html"
   fixtures="$root/Tests/TabScoreTests/Fixtures"
-  bin=$(swift build --scratch-path "$root/.build-score" --show-bin-path)
+  (cd "$root" && swift build -q --product tab-score)
+  bin=$(cd "$root" && swift build --show-bin-path)
   "$bin/tab-score" --real "$fixtures/adult-real.csv" --synthetic "$fixtures/adult-synthetic.csv" \
     --holdout "$fixtures/adult-holdout.csv" --target income --min shape=0.85 --min trend=0.9 \
     --max copies=0 --report "$report" -q || true

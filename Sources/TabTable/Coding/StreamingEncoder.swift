@@ -199,7 +199,7 @@ public final class StreamingEncoder {
   private func remember(_ c: Int, _ cell: UnsafeRawBufferPointer, _ value: Double, _ token: Float?, _ state: inout State) {
     state.memoLookups[c] += 1
     if state.memos[c].count < Self.memoLimit {
-      state.memos[c].insert(cell)
+      _ = state.memos[c].insert(cell)
       state.memoValues[c].append(value)
       state.memoTokens[c].append(token ?? 0)
     } else if state.memoHits[c] < state.memoLookups[c] {
