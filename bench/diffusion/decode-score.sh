@@ -3,7 +3,7 @@
 #   bench/diffusion/decode-score.sh VAE.model ENC.model REAL.csv SAMPLE.bin [more.bin ...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${BIN:-$here/../../.build-diffuse/release}
+bin=${BIN:-$(cd "$here/../.." && swift build -c release -q && swift build -c release --show-bin-path)}
 vae=$1 enc=$2 real=$3
 shift 3
 for s in "$@"; do

@@ -4,12 +4,12 @@
 #   bench/diffusion/pipeline.sh [OUTDIR]            (default bench/out/diffusion)
 #
 # Environment: DIFF_OPTS / VAE_OPTS (extra train options), STEPS (sample steps), BIN (default
-# .build-diffuse/release). Prints one line per stage with its seconds and the scores at the end
+# the checkout's release build, built first). Prints one line per stage with its seconds and the scores at the end
 # (shape error = 100·(1 − Column Shapes), trend error = 100·(1 − Column Pair Trends)).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bin=${BIN:-$root/.build-diffuse/release}
+bin=${BIN:-$(cd "$root" && swift build -c release -q && swift build -c release --show-bin-path)}
 out=${1:-$root/bench/out/diffusion}
 mkdir -p "$out"
 cd "$out"

@@ -6,11 +6,11 @@
 #   bench/diffusion/recipe.sh LATENTS "TRAIN OPTIONS" "STEP COUNTS"
 #   e.g. bench/diffusion/recipe.sh z.bin "--width 256 --epochs 100" "25 50"
 #
-# Environment: TAB_DIFFUSE (default .build-diffuse/release/tab-diffuse), ROWS, KEEP=DIR (keep
+# Environment: TAB_DIFFUSE (default: the release build of this checkout), ROWS, KEEP=DIR (keep
 # the model and samples there).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${TAB_DIFFUSE:-$here/../../.build-diffuse/release/tab-diffuse}
+bin=${TAB_DIFFUSE:-$(cd "$here/../.." && swift build -c release -q --product tab-diffuse && swift build -c release --show-bin-path)/tab-diffuse}
 latents=$1
 train_opts=$2
 steps_list=${3:-50}

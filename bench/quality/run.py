@@ -207,6 +207,10 @@ def write_results(results, quick):
     for method, figures in PUBLISHED.items():
         cell = lambda key: " / ".join("–" if v is None else str(v) for v in figures.get(key, [])) or "–"
         lines.append(f"| {method} | {cell('shape')} | {cell('trend')} | {cell('alpha')} | {cell('beta')} | {cell('mle')} | {cell('c2st')} |")
+    speed = os.path.join(ROOT, "bench", "out", "speed.md")
+    if os.path.exists(speed):
+        with open(speed) as f:
+            lines += ["", f.read().replace("# Speed", "## Speed (bench/speed.sh)", 1)]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     log(f"wrote {os.path.relpath(path, ROOT)}")
