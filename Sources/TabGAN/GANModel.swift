@@ -105,13 +105,30 @@ public final class GeneratorPass {
   public let raw: Matrix, noise: Matrix, output: Matrix
   // Backward (training passes only).
   let dOutput: Matrix, dRaw: Matrix
-  let dHidden: [Matrix]
-  let dActivated: Matrix, dNormed: Matrix, dLinear: Matrix
+  /// ∂/∂[a_n ; … ; a_1] (B, S = Σ widths): the gradient of the activation columns of h_n, laid
+  /// out as h_n's first S columns (h0's columns get no gradient, so none is computed).
+  let dActivations: Matrix
+  let dNormed: Matrix, dLinear: Matrix
+  /// Set by the trainer: the condition block of `input` is one-hot, row r's one at column
+  /// `conditionColumns[r]` of the block; the products then skip the block (SparseCondition.swift).
+  public var sparseCondition = false
+  let conditionColumns: UnsafeMutablePointer<Int32>
+  /// Per block and the output layer: the condition block's weight columns, transposed (C, H).
+  let conditionWeights: [Matrix]
+  /// Scratch (C, widest layer) for the block's weight gradient.
+  let conditionGradient: Matrix
   // Q network.
   let qa1: Matrix, qh1: Matrix, qa2: Matrix, qh2: Matrix
   /// Q's output (B, K + L).
   public let qOutput: Matrix
   let dQOutput: Matrix, dqh: Matrix, dqa: Matrix
+
+  deinit { conditionColumns.deallocate() }
+
+  /// Row r's condition is the one-hot at column `column` of the condition block.
+  public func setConditionColumn(_ column: Int, row r: Int) {
+    conditionColumns[r] = Int32(column)
+  }
 
   init(rows: Int, model: GANModel, training: Bool) {
     self.rows = rows
@@ -125,7 +142,6 @@ public final class GeneratorPass {
     var activated: [Matrix] = []
     var saved: [BatchNorm.Saved] = []
     var hidden: [Matrix] = []
-    var dHidden: [Matrix] = []
     let widest = config.generatorWidths.max() ?? 1
     for h in config.generatorWidths {
       linear.append(ws.matrix(rows: rows, cols: h))
@@ -134,21 +150,24 @@ public final class GeneratorPass {
       saved.append(BatchNorm.Saved(width: h, in: ws))
       width += h
       hidden.append(ws.matrix(rows: rows, cols: width))
-      dHidden.append(ws.matrix(rows: training ? rows : 0, cols: width))
     }
     self.linear = linear
     self.normed = normed
     self.activated = activated
     self.saved = saved
     self.hidden = hidden
-    self.dHidden = dHidden
     raw = ws.matrix(rows: rows, cols: w)
     noise = ws.matrix(rows: rows, cols: w)
     output = ws.matrix(rows: rows, cols: w)
     let t = training ? rows : 0
     dOutput = ws.matrix(rows: t, cols: w)
     dRaw = ws.matrix(rows: t, cols: w)
-    dActivated = ws.matrix(rows: t, cols: widest)
+    dActivations = ws.matrix(rows: t, cols: config.generatorWidths.reduce(0, +))
+    let c = model.layout.conditionWidth
+    conditionColumns = .allocate(capacity: max(rows, 1))
+    conditionColumns.initialize(repeating: 0, count: max(rows, 1))
+    conditionWeights = (config.generatorWidths + [w]).map { ws.matrix(rows: c, cols: $0) }
+    conditionGradient = ws.matrix(rows: training ? c : 0, cols: max(widest, w))
     dNormed = ws.matrix(rows: t, cols: widest)
     dLinear = ws.matrix(rows: t, cols: widest)
     let q = model.hasQ ? config.qWidth : 0
@@ -256,8 +275,18 @@ public final class GANModel {
   /// running statistics move); else the running statistics (evaluation mode, any batch size).
   public func forward(_ pass: GeneratorPass, training: Bool) {
     var h = pass.input
+    let sparse = pass.sparseCondition && layout.conditionWidth > 0
+    let z = config.noiseWidth
+    var before = 0  // S_{i−1}
     for (i, block) in blocks.enumerated() {
-      block.linear.forward(h, into: pass.linear[i])
+      if sparse {
+        conditionedForward(
+          block.linear, h, into: pass.linear[i], start: before + z,
+          transposed: pass.conditionWeights[i], columns: pass.conditionColumns)
+      } else {
+        block.linear.forward(h, into: pass.linear[i])
+      }
+      before += block.linear.outputs
       if training {
         block.norm.forward(pass.linear[i], into: pass.normed[i], saving: pass.saved[i])
       } else {
@@ -267,7 +296,13 @@ public final class GANModel {
       concatenate(pass.activated[i], h, into: pass.hidden[i])  // h_i = [ReLU(BN(Wh)) ; h]
       h = pass.hidden[i]
     }
-    outputLayer.forward(h, into: pass.raw)
+    if sparse {
+      conditionedForward(
+        outputLayer, h, into: pass.raw, start: before + z,
+        transposed: pass.conditionWeights[blocks.count], columns: pass.conditionColumns)
+    } else {
+      outputLayer.forward(h, into: pass.raw)
+    }
   }
 
   /// x̃ = heads(raw): tanh on the value columns, Gumbel-softmax on the spans with the Gumbel
@@ -284,7 +319,8 @@ public final class GANModel {
 
   /// Fresh Gumbel draws into `pass.noise`.
   public func drawNoise(_ pass: GeneratorPass, using random: inout SeededGenerator) {
-    gumbel.drawNoise(into: pass.noise, using: &random)
+    // Every column gets a draw (the value columns' are unused): one contiguous fill.
+    fillGumbel(pass.noise.base, count: pass.noise.count, using: &random)
   }
 
   /// Backward of `activate`: accumulates into `pass.dRaw` from `pass.dOutput`.
@@ -301,33 +337,65 @@ public final class GANModel {
 
   /// Backward of the training `forward` from `pass.dRaw` into the generator's gradients (the
   /// input h0 gets none).
+  ///
+  /// h_n = [a_n ; … ; a_1 ; h0], a_i = ReLU(BN(Linear_i(h_{i−1}))) at columns S − S_i ..< S − S_i
+  /// + H_i of h_n (S_i = H_1 + … + H_i, S = S_n). Only the activation columns carry gradient on,
+  /// so each input gradient is the product over the first S_{i−1} columns of the weights
+  /// (leading dimension the full input width), accumulated in place into `dActivations`: no
+  /// copies, and no work on h0's columns.
   func backward(_ pass: GeneratorPass) {
-    var dh = pass.dHidden[blocks.count - 1]
-    dh.zero()
-    outputLayer.backward(pass.dRaw, input: pass.hidden[blocks.count - 1], dx: dh)
-    for i in stride(from: blocks.count - 1, through: 0, by: -1) {
+    let rows = pass.rows
+    let total = pass.dActivations.cols  // S
+    let d = pass.dActivations.base
+    let n = blocks.count
+    // dA = dRaw · W_out[:, 0..<S]  (W_out is (W, S + I)).
+    let wOut = outputLayer.weight.value
+    gemmStrided(
+      m: rows, n: total, k: wOut.rows, pass.dRaw.base, lda: pass.dRaw.cols, wOut.base,
+      ldb: wOut.cols, into: d, ldc: total)
+    let sparse = pass.sparseCondition && layout.conditionWidth > 0
+    let z = config.noiseWidth
+    let c = layout.conditionWidth
+    if sparse {
+      conditionedWeightBackward(
+        outputLayer, pass.dRaw, input: pass.hidden[n - 1], start: total + z, conditionWidth: c,
+        scratch: pass.conditionGradient, columns: pass.conditionColumns)
+    } else {
+      outputLayer.backward(pass.dRaw, input: pass.hidden[n - 1], dx: nil)
+    }
+    var before = total  // S_i
+    for i in stride(from: n - 1, through: 0, by: -1) {
       let block = blocks[i]
       let width = block.linear.outputs
-      let rows = pass.rows
-      // h_i = [a_i ; h_{i−1}]: the first `width` columns go back through ReLU, BN, Linear.
-      let dActivated = Matrix(pass.dActivated.base, rows: rows, cols: width)
+      before -= width  // now S_{i−1}
+      let offset = total - before - width  // a_i's first column in h_n
       let dNormed = Matrix(pass.dNormed.base, rows: rows, cols: width)
       let dLinear = Matrix(pass.dLinear.base, rows: rows, cols: width)
-      let previousWidth = dh.cols - width
-      let previous = i > 0 ? pass.dHidden[i - 1] : nil
-      previous?.zero()
+      // ReLU backward, overwriting: dNormed = dA_i where normed > 0, else 0.
+      let normed = pass.normed[i]
       for r in 0..<rows {
-        dActivated.row(r).update(from: dh.row(r), count: width)
-        if let previous { previous.row(r).update(from: dh.row(r) + width, count: previousWidth) }
+        let dy = d + r * total + offset
+        let x = normed.row(r)
+        let dx = dNormed.row(r)
+        for j in 0..<width { dx[j] = x[j] > 0 ? dy[j] : 0 }
       }
-      dNormed.zero()
-      reluBackward(
-        dActivated.base, input: pass.normed[i].base, dx: dNormed.base, count: dNormed.count)
       dLinear.zero()
       block.norm.backward(dNormed, input: pass.linear[i], saved: pass.saved[i], dx: dLinear)
       let x = i > 0 ? pass.hidden[i - 1] : pass.input
-      block.linear.backward(dLinear, input: x, dx: previous)
-      if let previous { dh = previous }
+      if sparse {
+        conditionedWeightBackward(
+          block.linear, dLinear, input: x, start: before + z, conditionWidth: c,
+          scratch: pass.conditionGradient, columns: pass.conditionColumns)
+      } else {
+        block.linear.backward(dLinear, input: x, dx: nil)
+      }
+      if before > 0 {
+        // d[a_{i−1} ; … ; a_1] += dLinear_i · W_i[:, 0..<S_{i−1}]  (W_i is (H_i, S_{i−1} + I)).
+        let w = block.linear.weight.value
+        gemmStrided(
+          m: rows, n: before, k: width, dLinear.base, lda: width, w.base, ldb: w.cols,
+          into: d + offset + width, ldc: total, beta: 1)
+      }
     }
   }
 

@@ -181,7 +181,7 @@ public final class GANSampler {
     let k = config.categoricalCode
     for r in 0..<pass.rows {
       let row = pass.input.row(r)
-      for j in 0..<z { row[j] = random.normal() }
+      fillNormal(row, count: z, using: &random)
       let condition = row + z
       for j in 0..<c { condition[j] = 0 }
       if !categoryConditions.isEmpty {

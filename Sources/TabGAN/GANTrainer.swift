@@ -41,15 +41,23 @@ public final class GANTrainer {
   let conditionSpan: UnsafeMutablePointer<Int32>  // B: the conditioned span of each row
   let conditionCategory: UnsafeMutablePointer<Int32>  // B: its category
   let codeCategory: UnsafeMutablePointer<Int32>  // B: the categorical code
-  let real: Matrix  // (B, W + C)
-  let fake: Matrix  // (B, W + C)
-  let xHat: Matrix  // (R, P)
+  /// The critic step's three inputs, one after the other so that one forward pass over 3R rows
+  /// (one product per layer) serves them all: packed fake rows, packed real rows, x̂ (3R, P).
+  let criticInput: Matrix
+  let fake: Matrix  // (B, W + C), rows 0..<R of criticInput packed
+  let real: Matrix  // (B, W + C), rows R..<2R packed
+  let xHat: Matrix  // (R, P), rows 2R..<3R
+  /// Activations of the 3R rows; `savedFake`, `savedReal`, `savedHat`, `savedPair` (fake and
+  /// real) are row views of it.
+  let savedAll: CriticNetwork.Saved
   let savedFake: CriticNetwork.Saved, savedReal: CriticNetwork.Saved, savedHat: CriticNetwork.Saved
-  let yFake: Matrix, yReal: Matrix, yHat: Matrix, dY: Matrix  // (R, 1)
+  let savedPair: CriticNetwork.Saved
+  let yAll: Matrix  // (3R, 1)
+  let yFake: Matrix, yReal: Matrix  // (R, 1) views
+  let dY: Matrix  // (2R, 1)
   let alpha: Matrix  // (R, 1)
   let penaltyBuffers: GradientPenalty.Buffers
-  let dH2: Matrix, dA2: Matrix, dH1: Matrix, dA1: Matrix
-  let dInput: Matrix  // (R, P)
+  let dH2: Matrix, dA2: Matrix, dH1: Matrix, dA1: Matrix  // 2R rows
   /// [range of the conditioned span in the data vector], per conditionable span.
   let conditionRanges: [[Range<Int>]]
 
@@ -87,25 +95,34 @@ public final class GANTrainer {
     conditionCategory.initialize(repeating: 0, count: b)
     codeCategory = .allocate(capacity: b)
     codeCategory.initialize(repeating: 0, count: b)
-    real = ws.matrix(rows: b, cols: w + c)
-    fake = ws.matrix(rows: b, cols: w + c)
-    xHat = ws.matrix(rows: r, cols: p)
+    criticInput = ws.matrix(rows: 3 * r, cols: p)
+    fake = Matrix(criticInput.base, rows: b, cols: w + c)
+    real = Matrix(criticInput.base + r * p, rows: b, cols: w + c)
+    xHat = criticInput.rows(2 * r..<3 * r)
     let dropout = config.dropout > 0
-    savedFake = CriticNetwork.Saved(rows: r, critic: critic, dropout: dropout, in: ws)
-    savedReal = CriticNetwork.Saved(rows: r, critic: critic, dropout: dropout, in: ws)
-    savedHat = CriticNetwork.Saved(rows: r, critic: critic, dropout: dropout, in: ws)
-    yFake = ws.matrix(rows: r, cols: 1)
-    yReal = ws.matrix(rows: r, cols: 1)
-    yHat = ws.matrix(rows: r, cols: 1)
-    dY = ws.matrix(rows: r, cols: 1)
+    savedAll = CriticNetwork.Saved(rows: 3 * r, critic: critic, dropout: dropout, in: ws)
+    savedFake = Self.rows(0..<r, of: savedAll)
+    savedReal = Self.rows(r..<2 * r, of: savedAll)
+    savedHat = Self.rows(2 * r..<3 * r, of: savedAll)
+    savedPair = Self.rows(0..<2 * r, of: savedAll)
+    yAll = ws.matrix(rows: 3 * r, cols: 1)
+    yFake = yAll.rows(0..<r)
+    yReal = yAll.rows(r..<2 * r)
+    dY = ws.matrix(rows: 2 * r, cols: 1)
     alpha = ws.matrix(rows: r, cols: 1)
     penaltyBuffers = GradientPenalty.Buffers(rows: r, critic: critic, in: ws)
-    dH2 = ws.matrix(rows: r, cols: config.criticWidths[1])
-    dA2 = ws.matrix(rows: r, cols: config.criticWidths[1])
-    dH1 = ws.matrix(rows: r, cols: config.criticWidths[0])
-    dA1 = ws.matrix(rows: r, cols: config.criticWidths[0])
-    dInput = ws.matrix(rows: r, cols: p)
+    dH2 = ws.matrix(rows: 2 * r, cols: config.criticWidths[1])
+    dA2 = ws.matrix(rows: 2 * r, cols: config.criticWidths[1])
+    dH1 = ws.matrix(rows: 2 * r, cols: config.criticWidths[0])
+    dA1 = ws.matrix(rows: 2 * r, cols: config.criticWidths[0])
     conditionRanges = model.layout.conditionSpans.map { [model.layout.spans[$0].range] }
+  }
+
+  /// Rows `range` of `saved` (views, masks included).
+  static func rows(_ range: Range<Int>, of saved: CriticNetwork.Saved) -> CriticNetwork.Saved {
+    CriticNetwork.Saved(
+      a1: saved.a1.rows(range), h1: saved.h1.rows(range), a2: saved.a2.rows(range),
+      h2: saved.h2.rows(range), mask1: saved.mask1?.rows(range), mask2: saved.mask2?.rows(range))
   }
 
   deinit {
@@ -160,9 +177,17 @@ public final class GANTrainer {
     sampler.drawConditions(
       into: condition, span: conditionSpan, category: conditionCategory, using: &random)
     let input = pass.input
+    // The condition is one-hot on every row: the generator's products skip its block.
+    pass.sparseCondition = c > 0
+    if c > 0 {
+      for r in 0..<pass.rows {
+        let span = model.layout.spans[model.layout.conditionSpans[Int(conditionSpan[r])]]
+        pass.setConditionColumn(span.conditionOffset + Int(conditionCategory[r]), row: r)
+      }
+    }
     for r in 0..<pass.rows {
       let row = input.row(r)
-      for j in 0..<z { row[j] = random.normal() }
+      fillNormal(row, count: z, using: &random)
       if c > 0 { (row + z).update(from: condition.row(r), count: c) }
       drawCodes(row + z + c, category: codeCategory + r, using: &random)
     }
@@ -213,21 +238,21 @@ public final class GANTrainer {
       using: &random)
     let fakePacked = fake.reshaped(rows: r, cols: p)
     let realPacked = real.reshaped(rows: r, cols: p)
+    // Random draws in a fixed order (fake masks, real masks, ε, x̂ masks), then one critic
+    // forward over the 3R rows [fake ; real ; x̂].
     drawMasks(savedFake)
-    critic.forward(fakePacked, into: yFake, saving: savedFake)
     drawMasks(savedReal)
-    critic.forward(realPacked, into: yReal, saving: savedReal)
     for k in 0..<r { alpha.base[k] = random.uniformFloat() }  // one ε per pac group
     GradientPenalty.interpolate(real: realPacked, fake: fakePacked, alpha: alpha, into: xHat)
     drawMasks(savedHat)  // CTGAN keeps dropout on in the penalty pass
-    critic.forward(xHat, into: yHat, saving: savedHat)
+    critic.forward(criticInput, into: yAll, saving: savedAll)
     criticArena.zeroGradients()
     let gp = penalty.forward(saved: savedHat, buffers: penaltyBuffers)
     penalty.backward(saved: savedHat, buffers: penaltyBuffers)
-    dY.fill(with: -1 / Float(r))  // ∂(−mean D(real))/∂D
-    criticBackward(input: realPacked, saved: savedReal, weights: true)
-    dY.fill(with: 1 / Float(r))  // ∂(mean D(fake))/∂D
-    criticBackward(input: fakePacked, saved: savedFake, weights: true)
+    // ∂(mean D(fake))/∂D on the fake rows, ∂(−mean D(real))/∂D on the real ones: one backward.
+    dY.rows(0..<r).fill(with: 1 / Float(r))
+    dY.rows(r..<2 * r).fill(with: -1 / Float(r))
+    criticBackward(input: criticInput.rows(0..<2 * r), saved: savedPair, weights: true)
     return mean(yFake) - mean(yReal) + gp
   }
 
@@ -239,7 +264,6 @@ public final class GANTrainer {
     let b = config.batch
     let r = b / config.pac
     let p = critic.linear1.inputs
-    let w = model.layout.dataWidth
     let c = model.layout.conditionWidth
     drawInputs()
     model.forward(pass, training: true)
@@ -249,11 +273,8 @@ public final class GANTrainer {
     drawMasks(savedFake)
     critic.forward(fakePacked, into: yFake, saving: savedFake)
     model.arena.zeroGradients()
-    dY.fill(with: -1 / Float(r))  // ∂(−mean D)/∂D
+    dY.rows(0..<r).fill(with: -1 / Float(r))  // ∂(−mean D)/∂D
     criticBackward(input: fakePacked, saved: savedFake, weights: false)
-    // dx̃ = the data part of ∂/∂[x̃ ; cond], row by row.
-    let dFake = dInput.reshaped(rows: b, cols: w + c)
-    for row in 0..<b { pass.dOutput.row(row).update(from: dFake.row(row), count: w) }
     var information: (loss: Float, crossEntropy: Float, accuracy: Float) = (0, 0, 0)
     if model.hasQ {
       model.qForward(pass)
@@ -278,9 +299,17 @@ public final class GANTrainer {
   }
 
   /// Backward of the critic from `dY`: with `weights`, into the critic's gradients; without,
-  /// overwrites `dInput` with ∂/∂x and touches no parameter gradient.
+  /// overwrites `pass.dOutput` with ∂/∂x̃ (the data columns of ∂/∂x only: the condition columns
+  /// are constants) and touches no parameter gradient.
+  /// `x` and `saved` hold the same rows (R or 2R); `dY` and the scratch are used on as many.
   func criticBackward(input x: Matrix, saved: CriticNetwork.Saved, weights: Bool) {
     let slope = critic.slope
+    let rows = x.rows
+    let dY = self.dY.rows(0..<rows)
+    let dH2 = self.dH2.rows(0..<rows)
+    let dA2 = self.dA2.rows(0..<rows)
+    let dH1 = self.dH1.rows(0..<rows)
+    let dA1 = self.dA1.rows(0..<rows)
     dH2.zero()
     if weights {
       critic.linear3.backward(dY, input: saved.h2, dx: dH2)
@@ -302,7 +331,19 @@ public final class GANTrainer {
     if weights {
       critic.linear1.backward(dA1, input: x, dx: nil)
     } else {
-      gemm(dA1, critic.linear1.weight.value, into: dInput)  // dx = da1 · W1
+      // Packed row r holds rows pac·r ..< pac·r + pac as [x̃ ; cond] blocks of W + C columns, so
+      // member m's dx̃ = da1 · W1[:, m(W + C) ..< m(W + C) + W], which is x̃'s rows as
+      // (R, pac·W) columns mW ..< mW + W: one product per member straight into dOutput.
+      let w = model.layout.dataWidth
+      let stride = w + model.layout.conditionWidth
+      let w1 = critic.linear1.weight.value
+      let out = pass.dOutput
+      precondition(out.rows == rows * config.pac && out.cols == w, "criticBackward: dOutput shape")
+      for m in 0..<config.pac {
+        gemmStrided(
+          m: rows, n: w, k: dA1.cols, dA1.base, lda: dA1.cols, w1.base + m * stride,
+          ldb: w1.cols, into: out.base + m * w, ldc: config.pac * w)
+      }
     }
   }
 

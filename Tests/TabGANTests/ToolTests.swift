@@ -31,8 +31,8 @@ private func tool(_ name: String, _ arguments: [String], stdin: URL? = nil) thro
   let directory = FileManager.default.temporaryDirectory
   let out = directory.appendingPathComponent("tab-gan-test-\(UUID().uuidString).out")
   let err = directory.appendingPathComponent("tab-gan-test-\(UUID().uuidString).err")
-  FileManager.default.createFile(atPath: out.path, contents: nil)
-  FileManager.default.createFile(atPath: err.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: err.path, contents: nil)
   defer {
     try? FileManager.default.removeItem(at: out)
     try? FileManager.default.removeItem(at: err)
