@@ -62,7 +62,8 @@ extension TabGanTool {
     @OptionGroup var training: TrainingOptions
     @OptionGroup var reporting: ReportingOptions
 
-    @Option(help: "Rows per training step; a multiple of --pac.")
+    // --batch as the issue and CTGAN name it; --batch-size as tab-vae and tab-diffuse do.
+    @Option(name: [.customLong("batch"), .customLong("batch-size")], help: "Rows per training step; a multiple of --pac.")
     var batch = 500
     @Option(help: "PacGAN group size: rows the critic judges together.")
     var pac = 10
@@ -78,7 +79,7 @@ extension TabGanTool {
     var width = 256
     @Option(help: "Width of the generator's noise input.")
     var noise = 128
-    @Option(help: "Learning rate of both Adam optimisers.")
+    @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Learning rate of both Adam optimisers.")
     var learningRate: Float = 2e-4
 
     func validate() throws {
