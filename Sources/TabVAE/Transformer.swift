@@ -17,6 +17,9 @@ struct TransformerLayer {
   let linear1: Linear
   /// linear1(ReLU(linear0(·))), fused (FeedForward.swift).
   let feedForward: FeedForward
+  /// Whether attention runs on the fused width-4 kernel (TabCore/Kernels/AttentionWidth4.swift)
+  /// rather than `SelfAttention`'s general path: whenever the layer allows it (1 head, D = 4).
+  let useWidth4: Bool
 
   static func parameterShapes(_ name: String, first: Bool, width: Int, hidden: Int, heads: Int)
     -> [ParameterShape]
@@ -36,6 +39,7 @@ struct TransformerLayer {
     linear0 = Linear(name + ".linear0", in: arena)
     linear1 = Linear(name + ".linear1", in: arena)
     feedForward = FeedForward(linear0: linear0, linear1: linear1)
+    useWidth4 = attention.hasWidth4Kernel
   }
 
   /// PyTorch's defaults (LayerNorm 1/0, Linear uniform ±1/√fan_in), attention as TabSyn.
@@ -51,7 +55,9 @@ struct TransformerLayer {
   struct Saved {
     let normed0: Matrix?  // (B·T, D) LN₀(x), layers ≥ 1
     let norm0: LayerNorm.Saved?
-    let attention: SelfAttention.Saved
+    /// The general attention path's saved values, or the fused width-4 kernel's.
+    let attention: SelfAttention.Saved?
+    let width4: Width4AttentionSaved?
     let attended: Matrix  // (B·T, D)
     let residual: Matrix  // (B·T, D) x + attended
     let normed1: Matrix  // (B·T, D) LN₁(residual)
@@ -61,7 +67,13 @@ struct TransformerLayer {
       let rows = batch * layer.attention.tokens, d = layer.linear0.inputs
       normed0 = layer.norm0 == nil ? nil : w.matrix(rows: rows, cols: d)
       norm0 = layer.norm0 == nil ? nil : LayerNorm.Saved(rows: rows, in: w)
-      attention = SelfAttention.Saved(for: layer.attention, batch: batch, in: w)
+      if layer.useWidth4 {
+        attention = nil
+        width4 = Width4AttentionSaved(for: layer.attention, batch: batch, in: w)
+      } else {
+        attention = SelfAttention.Saved(for: layer.attention, batch: batch, in: w)
+        width4 = nil
+      }
       attended = w.matrix(rows: rows, cols: d)
       residual = w.matrix(rows: rows, cols: d)
       normed1 = w.matrix(rows: rows, cols: d)
@@ -71,14 +83,15 @@ struct TransformerLayer {
 
   /// Backward's temporaries, shared by every layer over the same token count.
   struct Scratch {
-    let attention: SelfAttention.Scratch
+    let attention: SelfAttention.Scratch?  // nil with the fused width-4 kernel
     let dResidual: Matrix  // (B·T, D)
     let dNormed: Matrix  // (B·T, D)
     let feedForward: FeedForward.Scratch
 
     init(for layer: TransformerLayer, batch: Int, in w: Workspace) {
       let rows = batch * layer.attention.tokens, d = layer.linear0.inputs
-      attention = SelfAttention.Scratch(for: layer.attention, batch: batch, in: w)
+      attention =
+        layer.useWidth4 ? nil : SelfAttention.Scratch(for: layer.attention, batch: batch, in: w)
       dResidual = w.matrix(rows: rows, cols: d)
       dNormed = w.matrix(rows: rows, cols: d)
       feedForward = FeedForward.Scratch(for: layer.feedForward, in: w)
@@ -89,12 +102,16 @@ struct TransformerLayer {
   func forward(_ x: Matrix, into y: Matrix, saving s: Saved, scratch: FeedForward.Scratch) {
     var h = x
     if let norm0, let normed0 = s.normed0, let saved = s.norm0 {
-      norm0.forward(x, into: normed0, saving: saved)
+      norm0.forwardAny(x, into: normed0, saving: saved)
       h = normed0
     }
-    attention.forward(h, into: s.attended, saving: s.attention)
+    if let saved = s.width4 {
+      attention.forwardWidth4(h, into: s.attended, saving: saved)
+    } else {
+      attention.forward(h, into: s.attended, saving: s.attention!)
+    }
     elementwiseSum(x, s.attended, into: s.residual)  // residual = x + Attention(h)
-    norm1.forward(s.residual, into: s.normed1, saving: s.norm1)
+    norm1.forwardAny(s.residual, into: s.normed1, saving: s.norm1)
     // y = residual + FFN(LN₁(residual))
     feedForward.forward(s.normed1, residual: s.residual, into: y, scratch: scratch)
   }
@@ -104,17 +121,25 @@ struct TransformerLayer {
     scratch.dResidual.copy(from: dy)  // y = residual + …
     scratch.dNormed.zero()
     feedForward.backward(dy, input: s.normed1, dx: scratch.dNormed, scratch: scratch.feedForward)
-    norm1.backward(scratch.dNormed, input: s.residual, saved: s.norm1, dx: scratch.dResidual)
+    norm1.backwardAny(scratch.dNormed, input: s.residual, saved: s.norm1, dx: scratch.dResidual)
     add(scratch.dResidual.base, into: dx.base, count: dx.count)  // residual = x + …
     if let norm0, let normed0 = s.normed0, let saved = s.norm0 {
       scratch.dNormed.zero()
-      attention.backward(
-        scratch.dResidual, input: normed0, saved: s.attention, scratch: scratch.attention,
-        dx: scratch.dNormed)
-      norm0.backward(scratch.dNormed, input: x, saved: saved, dx: dx)
+      attentionBackward(scratch.dResidual, input: normed0, saved: s, scratch: scratch, dx: scratch.dNormed)
+      norm0.backwardAny(scratch.dNormed, input: x, saved: saved, dx: dx)
     } else {
-      attention.backward(
-        scratch.dResidual, input: x, saved: s.attention, scratch: scratch.attention, dx: dx)
+      attentionBackward(scratch.dResidual, input: x, saved: s, scratch: scratch, dx: dx)
+    }
+  }
+
+  /// The attention's backward on the path its forward took.
+  private func attentionBackward(
+    _ dy: Matrix, input x: Matrix, saved s: Saved, scratch: Scratch, dx: Matrix
+  ) {
+    if let saved = s.width4 {
+      attention.backwardWidth4(dy, input: x, saved: saved, dx: dx)
+    } else {
+      attention.backward(dy, input: x, saved: s.attention!, scratch: scratch.attention!, dx: dx)
     }
   }
 }

@@ -8,7 +8,7 @@ import TabCore
 /// How to train.
 public struct VAETrainingOptions: Sendable {
   public var epochs = 500
-  public var batchSize = 4096
+  public var batchSize = 512
   public var learningRate: Float = 1e-3
   /// Share of the rows held out for validation (0: schedule on the training loss).
   public var validationFraction = 0.1
@@ -21,11 +21,27 @@ public struct VAETrainingOptions: Sendable {
   /// ReduceLROnPlateau on the validation loss (TabSyn: factor 0.95, patience 10).
   public var learningRateFactor = 0.95
   public var learningRatePatience = 10
+  /// The last `annealFraction` of `epochs` scale the learning rate by a half cosine from 1 down
+  /// to `annealFloor` (0: no annealing, the reference's constant rate). See docs/vae.md.
+  public var annealFraction = 0.0
+  public var annealFloor = 0.02
   /// Stop after this many epochs without a new best validation loss (0: never).
   public var earlyStop = 0
   public var seed: UInt64 = 0
 
   public init() {}
+
+  /// The learning-rate multiplier of 0-based epoch `epoch`: 1 before the annealing phase (the
+  /// last L = round(annealFraction · epochs) epochs), then floor + (1 − floor)·½(1 + cos(π·t))
+  /// with t = (epoch − (epochs − L) + 1) / L, so the last epoch runs at `annealFloor`.
+  public func annealFactor(epoch: Int) -> Float {
+    let length = Int((annealFraction * Double(epochs)).rounded())
+    guard length > 0 else { return 1 }
+    let start = epochs - length
+    guard epoch >= start else { return 1 }
+    let t = min(1, Double(epoch - start + 1) / Double(length))
+    return Float(annealFloor + (1 - annealFloor) * 0.5 * (1 + cos(Double.pi * t)))
+  }
 }
 
 /// One epoch's figures.
@@ -54,6 +70,8 @@ public final class VAETrainer {
   var generator: SeededGenerator
   var optimizer: Adam
   var scheduler: ReduceLROnPlateau
+  /// The plateau schedule's rate; the optimizer's is this times `annealFactor(epoch)`.
+  var plateauRate: Float
   public private(set) var beta: Float
   var betaWait = 0
   public private(set) var bestLoss = Double.infinity
@@ -84,8 +102,10 @@ public final class VAETrainer {
     scheduler = ReduceLROnPlateau(
       factor: options.learningRateFactor, patience: options.learningRatePatience)
     beta = options.betaMaximum
+    plateauRate = options.learningRate
     best = Array(model.parameters.arena.values)
   }
+
 
   public var trainingRowCount: Int { trainRows.count }
   public var validationRowCount: Int { validationRows.count }
@@ -96,6 +116,7 @@ public final class VAETrainer {
   public func runEpoch(stop: () -> Bool = { false }) -> VAEEpoch? {
     let start = monotonicClock()
     let arena = model.parameters.arena
+    optimizer.learningRate = plateauRate * options.annealFactor(epoch: epochsDone)
     let order = generator.permutation(trainRows.count).map { trainRows[$0] }
     var sums = (mse: 0.0, ce: 0.0, kl: 0.0, total: 0.0)
     var batches = 0
@@ -131,7 +152,7 @@ public final class VAETrainer {
       learningRate: optimizer.learningRate, seconds: monotonicClock() - start,
       trainingRows: order.count, isBest: watched < bestLoss)
     // Schedules, in the reference's order: learning rate, then best model, then β.
-    scheduler.update(loss: watched, learningRate: &optimizer.learningRate)
+    scheduler.update(loss: watched, learningRate: &plateauRate)
     if watched < bestLoss {
       bestLoss = watched
       bestEpoch = epochsDone

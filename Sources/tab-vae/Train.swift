@@ -10,6 +10,8 @@ extension TabVAECommand {
   struct Train: ParsableCommand {
     /// Epochs when --epochs is absent (see tab-vae(1) for how it was chosen).
     static let defaultEpochs = 300
+    /// --lr-anneal when absent (docs/vae.md, "Quality").
+    static let defaultAnneal = 0.0
 
     static let configuration = CommandConfiguration(
       abstract: "Train the VAE on a token stream.",
@@ -29,7 +31,7 @@ extension TabVAECommand {
     @Option(help: "Share of the rows held out for validation, 0 to below 1.")
     var valFraction = 0.1
     @Option(help: "Rows per batch.")
-    var batchSize = 4096
+    var batchSize = 512
     @Option(help: "Adam's learning rate.")
     var lr: Float = 1e-3
     @Option(help: "Token width D.")
@@ -44,6 +46,8 @@ extension TabVAECommand {
     var betaMax: Float = 1e-2
     @Option(help: "Smallest KL weight.")
     var betaMin: Float = 1e-5
+    @Option(help: "Share of the epochs at the end over which the learning rate anneals (half cosine to 2%); 0: constant.")
+    var lrAnneal = Self.defaultAnneal
     @Option(help: "Stop after this many epochs without a better validation loss; 0: never.")
     var earlyStop = 0
     @Option(help: "zstd compression level of the model file, 1 to 19.")
@@ -62,6 +66,9 @@ extension TabVAECommand {
       guard dToken % heads == 0 else { throw ValidationError("--heads must divide --d-token.") }
       guard betaMax > 0 && betaMin > 0 && betaMin <= betaMax else {
         throw ValidationError("--beta-min and --beta-max must be positive, min <= max.")
+      }
+      guard lrAnneal >= 0 && lrAnneal <= 1 else {
+        throw ValidationError("--lr-anneal must be from 0 to 1 (got \(lrAnneal)).")
       }
       guard earlyStop >= 0 else { throw ValidationError("--early-stop must be at least 0.") }
       guard (1...19).contains(level) else { throw ValidationError("--level must be 1 to 19.") }
@@ -88,6 +95,7 @@ extension TabVAECommand {
       options.betaMaximum = betaMax
       options.betaMinimum = betaMin
       options.earlyStop = earlyStop
+      options.annealFraction = lrAnneal
       options.seed = training.seed
       let trainer = VAETrainer(model: vae, table: table, options: options)
       let reporter = try EpochReporter(reporting: reporting, training: training, totalEpochs: options.epochs)

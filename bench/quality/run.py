@@ -177,7 +177,7 @@ def fmt(value, digits=2, scale=1.0):
 
 
 def write_results(results, quick):
-    path = os.path.join(ROOT, "bench", "RESULTS-quick.md" if quick else "RESULTS.md")
+    path = os.path.join(ROOT, "bench", "out", "RESULTS-quick.md") if quick else os.path.join(ROOT, "bench", "RESULTS.md")
     lines = ["# Quality benchmark", "",
              "Made by `bench/quality/run.py`" + (" --quick (2,000 training rows, short budgets; not comparable to papers)" if quick else "")
              + f" on {time.strftime('%Y-%m-%d')}. Each cell: train on the training split, sample as many rows, score with "
