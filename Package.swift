@@ -92,19 +92,21 @@ let package = Package(
     .testTarget(
       name: "ToolTests",
       dependencies: [
-        "TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info",
+        "TestSupport", "TabStream", "TabTable", "tab-encode", "tab-decode", "tab-info",
         // The example scripts' tests (ExampleScriptTests) run both pipelines.
         "tab-vae", "tab-diffuse", "tab-gan", "tab-score",
       ]),
+    // Where the built tools are and scratch folders, for every test target that runs them.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     // Each model's tests: the module's units, and its tool in pipes with tab-encode/tab-decode.
     .testTarget(
-      name: "TabVAETests", dependencies: ["TabVAE", "TabCore", "TabTable", "TabStream", "tab-vae", "tab-encode", "tab-decode"]),
+      name: "TabVAETests", dependencies: ["TestSupport", "TabVAE", "TabCore", "TabTable", "TabStream", "tab-vae", "tab-encode", "tab-decode"]),
     .testTarget(
       name: "TabDiffusionTests",
-      dependencies: ["TabDiffusion", "TabCore", "TabStream", "tab-diffuse", "tab-vae", "tab-encode", "tab-decode"]),
+      dependencies: ["TestSupport", "TabDiffusion", "TabCore", "TabStream", "tab-diffuse", "tab-vae", "tab-encode", "tab-decode"]),
     .testTarget(
-      name: "TabGANTests", dependencies: ["TabGAN", "TabCore", "TabTable", "TabStream", "tab-gan", "tab-encode", "tab-decode"]),
+      name: "TabGANTests", dependencies: ["TestSupport", "TabGAN", "TabCore", "TabTable", "TabStream", "tab-gan", "tab-encode", "tab-decode"]),
     .testTarget(
-      name: "TabScoreTests", dependencies: ["TabScore", "TabTable", "TabStream", "tab-score"], exclude: ["Fixtures"]),
+      name: "TabScoreTests", dependencies: ["TestSupport", "TabScore", "TabTable", "TabStream", "tab-score"], exclude: ["Fixtures"]),
   ]
 )

@@ -5,6 +5,7 @@
 import Foundation
 import TabCore
 import TabStream
+import TestSupport
 import Testing
 
 @testable import TabDiffusion
@@ -16,27 +17,8 @@ struct Run {
 }
 
 enum DiffusePaths {
-  static let binaries: URL = {
-    if let override = ProcessInfo.processInfo.environment["TABPIPE_BIN"] {
-      return URL(fileURLWithPath: override)
-    }
-    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    for _ in 0..<4 {
-      url = url.deletingLastPathComponent()
-      if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("tab-diffuse").path) { return url }
-    }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent(".build/debug")
-  }()
-  static var tool: String { binaries.appendingPathComponent("tab-diffuse").path }
-
-  static func scratch(_ name: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("tabpipe-diffuse-tests-\(getpid())").appendingPathComponent(name)
-    try? FileManager.default.removeItem(at: url)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
+  static var tool: String { BuiltTools.path("tab-diffuse") }
+  static func scratch(_ name: String) throws -> URL { try BuiltTools.scratch("diffuse-tests", name) }
 }
 
 func diffuse(_ arguments: [String], input: URL? = nil, environment: [String: String] = [:]) throws -> Run {

@@ -3,19 +3,10 @@
 // stderr line and exit status.
 
 import Foundation
+import TestSupport
 import Testing
 
-/// The directory holding the built executables (beside the test bundle).
-private let binaries: URL = {
-  var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-  for _ in 0..<4 {
-    url = url.deletingLastPathComponent()
-    if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("tab-gan").path) {
-      return url
-    }
-  }
-  return url
-}()
+private var binaries: URL { BuiltTools.directory }
 
 private struct Run {
   var status: Int32

@@ -4,16 +4,12 @@
 import Foundation
 import TabStream
 import TabTable
+import TestSupport
 import Testing
 
 /// Runs the built tab-score; returns status, stdout and stderr.
 func runScore(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-  var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-  var executable = directory.appendingPathComponent("tab-score")
-  for _ in 0..<4 where !FileManager.default.isExecutableFile(atPath: executable.path) {
-    directory = directory.deletingLastPathComponent()
-    executable = directory.appendingPathComponent("tab-score")
-  }
+  let executable = URL(fileURLWithPath: BuiltTools.path("tab-score"))
   let process = Process()
   process.executableURL = executable
   process.arguments = arguments

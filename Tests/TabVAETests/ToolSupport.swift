@@ -2,6 +2,7 @@
 // directory, standard input from a file, and what came out.
 
 import Foundation
+import TestSupport
 
 struct ToolRun {
   var status: Int32
@@ -10,29 +11,10 @@ struct ToolRun {
 }
 
 enum ToolPaths {
-  /// Where `swift build` put the executables: beside the test bundle.
-  static let binaries: URL = {
-    if let override = ProcessInfo.processInfo.environment["TABPIPE_BIN"] {
-      return URL(fileURLWithPath: override)
-    }
-    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    for _ in 0..<4 {
-      url = url.deletingLastPathComponent()
-      if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("tab-vae").path) {
-        return url
-      }
-    }
-    return URL(fileURLWithPath: ".build/debug")
-  }()
+  static var binaries: URL { BuiltTools.directory }
 
   /// A fresh empty directory for one test.
-  static func scratch(_ name: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("tabpipe-vae-tests-\(getpid())").appendingPathComponent(name)
-    try? FileManager.default.removeItem(at: url)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
+  static func scratch(_ name: String) throws -> URL { try BuiltTools.scratch("vae-tests", name) }
 }
 
 /// Starts tool `name`; the caller waits.
@@ -51,7 +33,7 @@ func launch(
   process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
   var outPipe: Pipe?
   if let stdout {
-    FileManager.default.createFile(atPath: stdout.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
     process.standardOutput = try FileHandle(forWritingTo: stdout)
   } else {
     outPipe = Pipe()

@@ -2,6 +2,7 @@
 // and what came out on stdout, stderr and the exit status.
 
 import Foundation
+import TestSupport
 
 /// What one run of a tool produced.
 struct ToolResult {
@@ -12,35 +13,15 @@ struct ToolResult {
 }
 
 enum Paths {
-  /// The repository root (Tests/ToolTests/ is two levels down).
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
+  /// The repository root.
+  static let root = BuiltTools.root
   /// The shared benchmark tables, beside the repository.
   static let shared = root.deletingLastPathComponent().appendingPathComponent("shared/data")
-
-  /// Where `swift build` put the executables: beside the test bundle.
-  static let binaries: URL = {
-    if let override = ProcessInfo.processInfo.environment["TABPIPE_BIN"] {
-      return URL(fileURLWithPath: override)
-    }
-    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    for _ in 0..<4 {
-      url = url.deletingLastPathComponent()
-      if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("tab-encode").path) {
-        return url
-      }
-    }
-    return root.appendingPathComponent(".build/debug")
-  }()
+  /// Where `swift build` put the executables.
+  static var binaries: URL { BuiltTools.directory }
 
   /// A fresh empty directory for one test.
-  static func scratch(_ name: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("tabpipe-tests-\(getpid())").appendingPathComponent(name)
-    try? FileManager.default.removeItem(at: url)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
+  static func scratch(_ name: String) throws -> URL { try BuiltTools.scratch("tests", name) }
 
   /// A shared table as CSV bytes (decompressing the .csv.zst ones).
   static func table(_ name: String) throws -> Data {
