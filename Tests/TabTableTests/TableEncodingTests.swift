@@ -154,6 +154,15 @@ private let mixed = #"""
   }
   let block = try apply(encoder, unseen, policy: .frequent)
   #expect(block.rows == 6)
+  // 'city' has no missing category: --unknown missing cannot map to one and says what to do.
+  do {
+    _ = try apply(encoder, unseen, policy: .missing)
+    Issue.record("--unknown missing encoded a column without a missing category")
+  } catch {
+    let text = "\(error)"
+    #expect(text.contains("had no missing values") && text.contains("--unknown frequent"), "\(text)")
+    #expect(!text.contains("use --unknown missing"), "\(text)")
+  }
 }
 
 @Test func identifierSequenceAndConstantComeBack() throws {

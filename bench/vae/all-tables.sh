@@ -19,7 +19,7 @@ import run
 run.prepare(sys.argv[1], False, sys.argv[2])
 PY
   "$BIN/tab-encode" -q "$out/train.csv" -o "$out/train.bin"
-  "$BIN/tab-encode" -q --encoder "$out/train.bin" --unknown missing "$out/holdout.csv" -o "$out/test.bin"
+  "$BIN/tab-encode" -q --encoder "$out/train.bin" --unknown frequent "$out/holdout.csv" -o "$out/test.bin"
   start=$(date +%s)
   "$BIN/tab-vae" train -q -m "$out/vae.model" --threads "${THREADS:-2}" ${EPOCHS:+--epochs $EPOCHS} "$out/train.bin"
   seconds=$(( $(date +%s) - start ))

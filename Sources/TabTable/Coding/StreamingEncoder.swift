@@ -240,6 +240,11 @@ public final class StreamingEncoder {
       let values = state.unknown[c].map { "\(quoted($0.0)) (line \($0.1))" }.joined(separator: ", ")
       return "'\(encoder.columns[c].name)': \(values)"
     }
-    return parts.isEmpty ? nil : .unknownCategories(path: path, listing: parts.joined(separator: "; "))
+    guard !parts.isEmpty else { return nil }
+    let listing = parts.joined(separator: "; ")
+    // Under --unknown missing only columns without a missing category can fail.
+    return policy == .missing
+      ? .unknownCategoriesWithoutMissing(path: path, listing: listing)
+      : .unknownCategories(path: path, listing: listing)
   }
 }

@@ -18,6 +18,8 @@ public enum EncodeError: Error, Equatable, Sendable, CustomStringConvertible {
   case columnsDiffer(path: String, detail: String)
   /// Applying a saved encoder: labels never seen when fitting.
   case unknownCategories(path: String, listing: String)
+  /// Unknown categories under `--unknown missing` in columns that have no missing category.
+  case unknownCategoriesWithoutMissing(path: String, listing: String)
   /// Applying a saved encoder: a missing cell in a column that had none when fitted.
   case unexpectedMissing(path: String, line: Int, column: String)
   /// A stream's code lies outside its column's categories.
@@ -44,6 +46,10 @@ public enum EncodeError: Error, Equatable, Sendable, CustomStringConvertible {
       return
         "\(path): categories not seen when the encoder was fitted: \(listing); "
         + "use --unknown missing or --unknown frequent to encode them anyway"
+    case .unknownCategoriesWithoutMissing(let path, let listing):
+      return
+        "\(path): categories not seen when the encoder was fitted: \(listing); "
+        + "these columns had no missing values to map them to; use --unknown frequent"
     case .unexpectedMissing(let path, let line, let column):
       return
         "\(path):\(line): column '\(column)': missing value, but the column had none when the "
