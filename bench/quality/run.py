@@ -183,6 +183,8 @@ def write_results(results, quick):
              + f" on {time.strftime('%Y-%m-%d')}. Each cell: train on the training split, sample as many rows, score with "
              "`tab-score` against the training split (holdout: adult-test for adult, a fixed 10% split for the others; "
              f"split seed {SPLIT_SEED}). Errors in %, lower is better; AUCs and rates higher is better unless noted.", "",
+             f"Cells on this page: {len(results)} of {len(TABLES) * 3} (tables x methods tabsyn, gan, gan-plain); "
+             f"1-minute load average when written: {os.getloadavg()[0]:.1f} (the seconds columns are only comparable on a quiet machine).", "",
              "| table | method | shape err % | trend err % | tree AUC | logistic C2ST | α-precision | β-recall | MLE synth / real | DCR share | train s | sample s | peak MiB |",
              "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for r in results:
