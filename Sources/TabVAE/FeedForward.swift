@@ -126,14 +126,8 @@ struct FeedForward {
         let u0 = load(w0t + c), u1 = load(w0t + f + c), u2 = load(w0t + 2 * f + c)
         let u3 = load(w0t + 3 * f + c)
         let bias = load(b0 + c)
-        var preA = bias.addingProduct(xa0, u0)
-        preA = preA.addingProduct(xa1, u1)
-        preA = preA.addingProduct(xa2, u2)
-        preA = preA.addingProduct(xa3, u3)
-        var preB = bias.addingProduct(xb0, u0)
-        preB = preB.addingProduct(xb1, u1)
-        preB = preB.addingProduct(xb2, u2)
-        preB = preB.addingProduct(xb3, u3)
+        let preA = hiddenPreActivation(bias, xa0, xa1, xa2, xa3, u0, u1, u2, u3)
+        let preB = hiddenPreActivation(bias, xb0, xb1, xb2, xb3, u0, u1, u2, u3)
         let aA = preA.replacing(with: Lanes.zero, where: preA .< Lanes.zero)
         let aB = preB.replacing(with: Lanes.zero, where: preB .< Lanes.zero)
         let v0 = load(w1 + c), v1 = load(w1 + f + c), v2 = load(w1 + 2 * f + c)
@@ -267,14 +261,8 @@ struct FeedForward {
         let u3 = load(w0t + 3 * f + c)
         let bias = load(b0 + c)
         // Recompute the hidden values: pre = W₀x + b₀, a = ReLU(pre).
-        var preA = bias.addingProduct(xa0, u0)
-        preA = preA.addingProduct(xa1, u1)
-        preA = preA.addingProduct(xa2, u2)
-        preA = preA.addingProduct(xa3, u3)
-        var preB = bias.addingProduct(xb0, u0)
-        preB = preB.addingProduct(xb1, u1)
-        preB = preB.addingProduct(xb2, u2)
-        preB = preB.addingProduct(xb3, u3)
+        let preA = hiddenPreActivation(bias, xa0, xa1, xa2, xa3, u0, u1, u2, u3)
+        let preB = hiddenPreActivation(bias, xb0, xb1, xb2, xb3, u0, u1, u2, u3)
         let aA = preA.replacing(with: Lanes.zero, where: preA .< Lanes.zero)
         let aB = preB.replacing(with: Lanes.zero, where: preB .< Lanes.zero)
         // dW₁[k, j] += dy_k a_j, da_j = Σ_k dy_k W₁[k, j].
@@ -336,4 +324,14 @@ struct FeedForward {
       for k in 0..<d { gb1[k] += db1[k] }
     }
   }
+}
+
+/// b + x₀u₀ + x₁u₁ + x₂u₂ + x₃u₃ for a lane block of hidden units: the forward pass computes
+/// it, and the backward pass recomputes it rather than storing F-wide activations.
+@inline(__always)
+private func hiddenPreActivation(
+  _ bias: Lanes, _ x0: Lanes, _ x1: Lanes, _ x2: Lanes, _ x3: Lanes,
+  _ u0: Lanes, _ u1: Lanes, _ u2: Lanes, _ u3: Lanes
+) -> Lanes {
+  bias.addingProduct(x0, u0).addingProduct(x1, u1).addingProduct(x2, u2).addingProduct(x3, u3)
 }

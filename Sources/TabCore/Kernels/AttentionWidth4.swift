@@ -254,6 +254,23 @@ private struct Width4Projections {
     wUnscaled = (0..<16).map { q[$0] }
   }
 
+  /// Tokens 8c ..< 8c+count of a (T, 4) row as four lane vectors, one per feature (padding
+  /// lanes zero): what forward and backward both feed the projection.
+  @inline(__always)
+  static func transposeChunk(
+    _ x: UnsafePointer<Float>, chunk c: Int, count: Int
+  ) -> (Vector8, Vector8, Vector8, Vector8) {
+    var x0 = Vector8(), x1 = Vector8(), x2 = Vector8(), x3 = Vector8()
+    for lane in 0..<count {
+      let token = x + (8 * c + lane) * 4
+      x0[lane] = token[0]
+      x1[lane] = token[1]
+      x2[lane] = token[2]
+      x3[lane] = token[3]
+    }
+    return (x0, x1, x2, x3)
+  }
+
   /// qkv[12c ..< 12c+12] = q (scaled), k, v of chunk c's 8 tokens (zero x in padding lanes), and
   /// kv[4j ..< 4j+4] = k_j, kv[4(T+j) ..< 4(T+j)+4] = v_j.
   @inline(__always)
@@ -265,15 +282,8 @@ private struct Width4Projections {
       bias.withUnsafeBufferPointer { bb in
         let w = wb.baseAddress!, bias = bb.baseAddress!
         for c in 0..<(t + 7) / 8 {
-          var x0 = Vector8(), x1 = Vector8(), x2 = Vector8(), x3 = Vector8()
           let count = min(8, t - 8 * c)
-          for lane in 0..<count {
-            let token = x + (8 * c + lane) * 4
-            x0[lane] = token[0]
-            x1[lane] = token[1]
-            x2[lane] = token[2]
-            x3[lane] = token[3]
-          }
+          let (x0, x1, x2, x3) = Self.transposeChunk(x, chunk: c, count: count)
           for o in 0..<12 {
             let r = w + 4 * o
             var y = Vector8(repeating: bias[o])
@@ -307,15 +317,8 @@ private struct Width4Projections {
       wUnscaled.withUnsafeBufferPointer { qb in
         let w = wb.baseAddress!, wq = qb.baseAddress!
         for c in 0..<(t + 7) / 8 {
-          var x0 = Vector8(), x1 = Vector8(), x2 = Vector8(), x3 = Vector8()
           let count = min(8, t - 8 * c)
-          for lane in 0..<count {
-            let token = x + (8 * c + lane) * 4
-            x0[lane] = token[0]
-            x1[lane] = token[1]
-            x2[lane] = token[2]
-            x3[lane] = token[3]
-          }
+          let (x0, x1, x2, x3) = Self.transposeChunk(x, chunk: c, count: count)
           var e0 = Vector8(), e1 = Vector8(), e2 = Vector8(), e3 = Vector8()
           for o in 0..<12 {
             let go = g[12 * c + o]
