@@ -83,7 +83,7 @@ let package = Package(
     tool("tab-score", ["TabScore"]),
     // Issue #3's speed benchmark (bench/core-speed.sh); prints figures, never a test.
     .executableTarget(
-      name: "core-bench", dependencies: ["TabCore"], path: "bench/core", swiftSettings: vectorized),
+      name: "core-bench", dependencies: ["TabCore", "TabVAE"], path: "bench/core", swiftSettings: vectorized),
     .testTarget(name: "TabStreamTests", dependencies: ["TabStream"]),
     .testTarget(name: "TabTableTests", dependencies: ["TabTable", "TabStream"]),
     .testTarget(name: "TabCoreTests", dependencies: ["TabCore", "TabStream"]),

@@ -144,12 +144,13 @@ struct TransformerLayer {
   }
 }
 
-/// A stack of `TransformerLayer`s over T tokens (parameters `name.layers.ℓ`).
-struct Transformer {
+/// A stack of `TransformerLayer`s over T tokens (parameters `name.layers.ℓ`). Public so that
+/// bench/core can time TabSyn's transformer step on exactly the kernels the VAE trains with.
+public struct Transformer {
   let layers: [TransformerLayer]
-  let tokens: Int
+  public let tokens: Int
 
-  static func parameterShapes(_ name: String, _ config: VAEConfig) -> [ParameterShape] {
+  public static func parameterShapes(_ name: String, _ config: VAEConfig) -> [ParameterShape] {
     (0..<config.layers).flatMap {
       TransformerLayer.parameterShapes(
         "\(name).layers.\($0)", first: $0 == 0, width: config.width, hidden: config.hidden,
@@ -157,7 +158,7 @@ struct Transformer {
     }
   }
 
-  init(_ name: String, in arena: ParameterArena, _ config: VAEConfig, tokens: Int) {
+  public init(_ name: String, in arena: ParameterArena, _ config: VAEConfig, tokens: Int) {
     layers = (0..<config.layers).map {
       TransformerLayer(
         "\(name).layers.\($0)", in: arena, first: $0 == 0, tokens: tokens, heads: config.heads)
@@ -165,17 +166,17 @@ struct Transformer {
     self.tokens = tokens
   }
 
-  func initialize(using generator: inout SeededGenerator) {
+  public func initialize(using generator: inout SeededGenerator) {
     for layer in layers { layer.initialize(using: &generator) }
   }
 
   /// Per-layer saved values and the outputs between layers.
-  struct Saved {
+  public struct Saved {
     let layers: [TransformerLayer.Saved]
     let outputs: [Matrix]  // (B·T, D) output of layer ℓ for ℓ < L − 1
     let feedForward: FeedForward.Scratch  // W₀ᵀ, rewritten by each layer's forward
 
-    init(for t: Transformer, batch: Int, in w: Workspace) {
+    public init(for t: Transformer, batch: Int, in w: Workspace) {
       layers = t.layers.map { TransformerLayer.Saved(for: $0, batch: batch, in: w) }
       feedForward = FeedForward.Scratch(for: t.layers[0].feedForward, in: w)
       let d = t.layers[0].linear0.inputs
@@ -184,11 +185,11 @@ struct Transformer {
   }
 
   /// Backward's temporaries for one token count.
-  struct Scratch {
+  public struct Scratch {
     let layer: TransformerLayer.Scratch
     let dOutputs: [Matrix]  // (B·T, D) two buffers used in turn between layers
 
-    init(for t: Transformer, batch: Int, in w: Workspace) {
+    public init(for t: Transformer, batch: Int, in w: Workspace) {
       layer = TransformerLayer.Scratch(for: t.layers[0], batch: batch, in: w)
       let d = t.layers[0].linear0.inputs
       dOutputs = (0..<2).map { _ in w.matrix(rows: batch * t.tokens, cols: d) }
@@ -196,7 +197,7 @@ struct Transformer {
   }
 
   /// Overwrites `y` and `s` from `x`, both (B·T, D).
-  func forward(_ x: Matrix, into y: Matrix, saving s: Saved) {
+  public func forward(_ x: Matrix, into y: Matrix, saving s: Saved) {
     var input = x
     for (l, layer) in layers.enumerated() {
       let output = l == layers.count - 1 ? y : s.outputs[l]
@@ -206,7 +207,7 @@ struct Transformer {
   }
 
   /// Accumulates into every parameter's grad and into `dx`.
-  func backward(_ dy: Matrix, input x: Matrix, saved s: Saved, scratch: Scratch, dx: Matrix) {
+  public func backward(_ dy: Matrix, input x: Matrix, saved s: Saved, scratch: Scratch, dx: Matrix) {
     var gradient = dy
     for l in stride(from: layers.count - 1, through: 0, by: -1) {
       let input = l == 0 ? x : s.outputs[l - 1]
