@@ -26,12 +26,24 @@ public struct DiffusionConfig: Codable, Equatable, Sendable {
   public var logSigmaMean: Float
   /// Standard deviation of ln σ in the training loss (EDM's P_std, 1.2).
   public var logSigmaStd: Float
-  /// Latents are normalised as (z − mean) / latentScale (TabSyn: a fixed 2).
+  /// With `.fixed`, latents are normalised as (z − mean) / latentScale (TabSyn: a fixed 2).
   public var latentScale: Float
+  /// How latents are scaled before diffusion (model files older than this option: `.fixed`).
+  public var normalization: Normalization
+
+  /// The latent normalisation.
+  public enum Normalization: String, Codable, Sendable, CaseIterable {
+    /// TabSyn's (z − mean) / latentScale, the same divisor for every dimension.
+    case fixed
+    /// (z − mean_j) · σ_data / std_j: every dimension gets the spread EDM's preconditioning
+    /// assumes, so low-variance dimensions (tight category clusters) are not drowned by the
+    /// loss on the wide ones (docs/diffusion-recipe.md).
+    case standard
+  }
 
   public init(
     dimension: Int, width: Int = 256, depth: Int = 3, sigmaData: Float = 0.5, logSigmaMean: Float = -1.2,
-    logSigmaStd: Float = 1.2, latentScale: Float = 2
+    logSigmaStd: Float = 1.2, latentScale: Float = 2, normalization: Normalization = .fixed
   ) {
     self.dimension = dimension
     self.width = width
@@ -40,6 +52,23 @@ public struct DiffusionConfig: Codable, Equatable, Sendable {
     self.logSigmaMean = logSigmaMean
     self.logSigmaStd = logSigmaStd
     self.latentScale = latentScale
+    self.normalization = normalization
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case dimension, width, depth, sigmaData, logSigmaMean, logSigmaStd, latentScale, normalization
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    dimension = try c.decode(Int.self, forKey: .dimension)
+    width = try c.decode(Int.self, forKey: .width)
+    depth = try c.decode(Int.self, forKey: .depth)
+    sigmaData = try c.decode(Float.self, forKey: .sigmaData)
+    logSigmaMean = try c.decode(Float.self, forKey: .logSigmaMean)
+    logSigmaStd = try c.decode(Float.self, forKey: .logSigmaStd)
+    latentScale = try c.decode(Float.self, forKey: .latentScale)
+    normalization = try c.decodeIfPresent(Normalization.self, forKey: .normalization) ?? .fixed
   }
 
   /// Widths of the hidden layers after the input layer: depth − 1 of 2W, then W (then D).

@@ -98,7 +98,8 @@ public struct DiffusionModelConfiguration: Codable, Equatable, Sendable {
 /// The denoiser, the latent normalisation and the latent stream's header members.
 public final class LatentModel {
   public let denoiser: Denoiser
-  /// `normalization.mean` (1, D): the training latents' mean (a checkpoint buffer).
+  /// `normalization.mean` (1, D): the training latents' mean, and with `.standard`
+  /// normalisation `normalization.scale` (1, D): the divisor std_j / σ_data (checkpoint buffers).
   public let buffers: ParameterArena
   public let origin: LatentOrigin
   public var training: TrainingSummary?
@@ -109,36 +110,66 @@ public final class LatentModel {
   public init(config: DiffusionConfig, origin: LatentOrigin) {
     precondition(origin.layout.floatWidth == config.dimension, "LatentModel: dimension")
     denoiser = Denoiser(config: config)
-    buffers = ParameterArena([ParameterShape("normalization.mean", rows: 1, cols: config.dimension)])
+    var shapes = [ParameterShape("normalization.mean", rows: 1, cols: config.dimension)]
+    if config.normalization == .standard {
+      shapes.append(ParameterShape("normalization.scale", rows: 1, cols: config.dimension))
+    }
+    buffers = ParameterArena(shapes)
     self.origin = origin
   }
 
-  /// Sets the normalisation mean from raw latents (rows, D), accumulated in Double.
+  /// The divisor of each dimension: std_j / σ_data (`.standard`) or the fixed scale.
+  func divisor(_ j: Int) -> Float {
+    switch config.normalization {
+    case .fixed: return config.latentScale
+    case .standard: return buffers["normalization.scale"].value.base[j]
+    }
+  }
+
+  /// Sets the normalisation (mean, and the per-dimension scale with `.standard`) from raw
+  /// latents (rows, D), accumulated in Double.
   public func fitNormalization(_ latents: Matrix) {
     let d = config.dimension
+    let n = Double(max(latents.rows, 1))
     var sums = [Double](repeating: 0, count: d)
     for i in 0..<latents.rows {
       let row = latents.row(i)
       for j in 0..<d { sums[j] += Double(row[j]) }
     }
-    for j in 0..<d { mean.base[j] = Float(sums[j] / Double(max(latents.rows, 1))) }
-  }
-
-  /// (z − mean) / scale in place.
-  public func normalize(_ latents: Matrix) {
-    let inverse = 1 / config.latentScale
+    let means = sums.map { $0 / n }
+    for j in 0..<d { mean.base[j] = Float(means[j]) }
+    guard config.normalization == .standard else { return }
+    var squares = [Double](repeating: 0, count: d)
     for i in 0..<latents.rows {
       let row = latents.row(i)
-      for j in 0..<latents.cols { row[j] = (row[j] - mean.base[j]) * inverse }
+      for j in 0..<d {
+        let c = Double(row[j]) - means[j]
+        squares[j] += c * c
+      }
+    }
+    let scale = buffers["normalization.scale"].value
+    for j in 0..<d {
+      let std = (squares[j] / n).squareRoot()
+      // A constant dimension keeps a unit divisor: there is nothing to spread.
+      scale.base[j] = std > 1e-6 ? Float(std / Double(config.sigmaData)) : 1
     }
   }
 
-  /// x·scale + mean in place.
+  /// (z − mean) / divisor in place.
+  public func normalize(_ latents: Matrix) {
+    let inverses = (0..<config.dimension).map { 1 / divisor($0) }
+    for i in 0..<latents.rows {
+      let row = latents.row(i)
+      for j in 0..<latents.cols { row[j] = (row[j] - mean.base[j]) * inverses[j] }
+    }
+  }
+
+  /// x·divisor + mean in place.
   public func denormalize(_ x: Matrix) {
-    let scale = config.latentScale
+    let scales = (0..<config.dimension).map(divisor)
     for i in 0..<x.rows {
       let row = x.row(i)
-      for j in 0..<x.cols { row[j] = row[j] * scale + mean.base[j] }
+      for j in 0..<x.cols { row[j] = row[j] * scales[j] + mean.base[j] }
     }
   }
 

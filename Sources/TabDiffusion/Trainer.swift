@@ -14,7 +14,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   public enum Schedule: String, Codable, Sendable, CaseIterable {
     /// TabSyn's ReduceLROnPlateau(factor 0.9, patience 20) on the epoch-mean loss.
     case plateau
-    /// Cosine decay from the learning rate to 10% of it over the planned epochs.
+    /// Cosine decay from the learning rate to 10% of it over the planned epochs, or over the
+    /// time budget when that runs out first.
     case cosine
     /// A constant learning rate.
     case constant
@@ -25,12 +26,18 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   /// EMA decay per step, reached after a warm-up; 0 turns the average off (the live weights
   /// are saved).
   public var emaDecay: Float
+  /// Largest gradient norm per step (larger gradients are scaled down to it); nil: no clipping.
+  public var gradientClip: Float?
 
-  public init(batchSize: Int = 256, learningRate: Float = 1e-3, schedule: Schedule = .cosine, emaDecay: Float = 0.999) {
+  public init(
+    batchSize: Int = 256, learningRate: Float = 1e-3, schedule: Schedule = .cosine, emaDecay: Float = 0.999,
+    gradientClip: Float? = nil
+  ) {
     self.batchSize = batchSize
     self.learningRate = learningRate
     self.schedule = schedule
     self.emaDecay = emaDecay
+    self.gradientClip = gradientClip
   }
 }
 
@@ -82,8 +89,13 @@ public final class DiffusionTrainer {
   /// One pass over the rows in a fresh random order; returns the mean loss over its batches
   /// (each batch's loss weighted by its rows). `shouldStop` is asked before each step; when it
   /// says yes the epoch ends early and the mean so far is returned with `completed == false`.
-  public func epoch(plannedEpochs: Int, shouldStop: () -> Bool = { false }) -> (loss: Double, completed: Bool) {
-    applySchedule(plannedEpochs: plannedEpochs)
+  /// `budgetUsed` is the share of a time budget already spent (0 without one): the cosine
+  /// schedule follows whichever of epochs and time runs out first, so that a run cut by
+  /// `--max-time` still ends at the low learning rate.
+  public func epoch(plannedEpochs: Int, budgetUsed: Double = 0, shouldStop: () -> Bool = { false })
+    -> (loss: Double, completed: Bool)
+  {
+    applySchedule(plannedEpochs: plannedEpochs, budgetUsed: budgetUsed)
     let order = generator.permutation(rows)
     let d = model.config.dimension
     let capacity = batch.rows
@@ -123,6 +135,7 @@ public final class DiffusionTrainer {
     }
     denoiser.arena.zeroGradients()
     denoiser.backward(rows: y.rows, workspace)
+    if let maxNorm = settings.gradientClip { _ = clipGradientNorm(denoiser.arena, maxNorm: maxNorm) }
     adam.update(denoiser.arena)
     if let ema {
       // Warm-up: the average's horizon grows with the steps taken, so that a short run does not
@@ -134,10 +147,10 @@ public final class DiffusionTrainer {
     return loss
   }
 
-  func applySchedule(plannedEpochs: Int) {
+  func applySchedule(plannedEpochs: Int, budgetUsed: Double) {
     guard settings.schedule == .cosine else { return }
     let total = max(plannedEpochs, 1)
-    let progress = min(Double(epochsDone) / Double(total), 1)
+    let progress = min(max(Double(epochsDone) / Double(total), budgetUsed), 1)
     let floor = 0.1
     let factor = floor + (1 - floor) * 0.5 * (1 + cos(Double.pi * progress))
     adam.learningRate = Float(Double(settings.learningRate) * factor)

@@ -35,6 +35,8 @@ enum Recipe {
   static let learningRate: Float = 1e-3
   static let schedule = TrainingSettings.Schedule.cosine
   static let ema: Float = 0.999
+  static let clip: Float = 0
+  static let normalization = DiffusionConfig.Normalization.standard
   static let steps = 30
   static let sampleBatch = 4096
 }
@@ -75,6 +77,12 @@ extension TabDiffuse {
     @Option(help: "Decay of the exponential moving average of the weights (0: off; the average is what is saved).")
     var ema = Recipe.ema
 
+    @Option(help: "Latent normalisation: standard (per dimension, to EDM's sigma_data) or fixed (TabSyn's (z - mean) / 2).")
+    var normalization = Recipe.normalization.rawValue
+
+    @Option(help: "Clip each step's gradient to this norm (0: no clipping).")
+    var clip = Recipe.clip
+
     func validate() throws {
       if width < 2 || width % 2 != 0 { throw ValidationError("--width must be an even number of at least 2 (got \(width)).") }
       if depth < 1 || depth > 64 { throw ValidationError("--depth must be 1 to 64 (got \(depth)).") }
@@ -84,6 +92,10 @@ extension TabDiffuse {
         throw ValidationError("--schedule must be cosine, plateau or constant (got '\(schedule)').")
       }
       if !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1) (got \(ema)).") }
+      if DiffusionConfig.Normalization(rawValue: normalization) == nil {
+        throw ValidationError("--normalization must be standard or fixed (got '\(normalization)').")
+      }
+      if !(clip >= 0) || !clip.isFinite { throw ValidationError("--clip must be 0 or positive (got \(clip)).") }
     }
 
     func run() throws {
@@ -98,13 +110,15 @@ extension TabDiffuse {
       let path = try model.pathForWriting(defaultName: "diffusion")
       let target = try OutputTarget(path: path, binary: true, force: true, inputs: [input])
 
-      let config = DiffusionConfig(dimension: origin.layout.floatWidth, width: width, depth: depth)
+      let config = DiffusionConfig(
+        dimension: origin.layout.floatWidth, width: width, depth: depth,
+        normalization: DiffusionConfig.Normalization(rawValue: normalization)!)
       let latentModel = LatentModel(config: config, origin: origin)
       var generator = SeededGenerator(seed: training.seed)
       latentModel.denoiser.initialize(using: &generator)
       let settings = TrainingSettings(
         batchSize: batchSize, learningRate: lr, schedule: TrainingSettings.Schedule(rawValue: schedule)!,
-        emaDecay: ema)
+        emaDecay: ema, gradientClip: clip > 0 ? clip : nil)
       let trainer = values.withUnsafeBufferPointer {
         DiffusionTrainer(model: latentModel, latents: $0, rows: rows, settings: settings, seed: training.seed)
       }
@@ -119,7 +133,8 @@ extension TabDiffuse {
       TrainingInterrupt.install()
       for epoch in 1...epochs {
         let started = monotonicSeconds()
-        let (loss, completed) = trainer.epoch(plannedEpochs: epochs) {
+        let budgetUsed = training.maxSeconds.map { reporter.elapsed / $0 } ?? 0
+        let (loss, completed) = trainer.epoch(plannedEpochs: epochs, budgetUsed: budgetUsed) {
           TrainingInterrupt.requested || reporter.outOfTime
         }
         guard completed else { break }
