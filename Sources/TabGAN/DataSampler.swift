@@ -117,6 +117,39 @@ public final class DataSampler {
     }
   }
 
+  /// `drawRealRows` without the dense condition block, with the same random draws: writes the
+  /// data vectors (B, W) into `data` and, per row i, the column of its condition's one within
+  /// the condition block into `columns[i]` (0 without categorical columns). The critic reads the
+  /// condition block as one-hots (GANTrainer's first layer), so it is never written out.
+  public func drawRealData(
+    into data: Matrix, columns: UnsafeMutablePointer<Int32>, span: UnsafePointer<Int32>,
+    category: UnsafePointer<Int32>, using random: inout SeededGenerator
+  ) {
+    let w = layout.dataWidth
+    let c = layout.conditionWidth
+    precondition(data.cols == w)
+    let b = data.rows
+    var order = Array(0..<b)
+    for i in stride(from: b - 1, to: 0, by: -1) {
+      order.swapAt(i, random.uniformInt(below: i + 1))
+    }
+    for i in 0..<b {
+      let source: Int
+      let p = order[i]
+      if c > 0 {
+        let s = Int(span[p])
+        let k = Int(category[p])
+        let list = rowsWith[s][k]
+        source = Int(list[random.uniformInt(below: list.count)])
+        columns[i] = Int32(layout.spans[layout.conditionSpans[s]].conditionOffset + k)
+      } else {
+        source = random.uniformInt(below: rows)
+        columns[i] = 0
+      }
+      data.row(i).update(from: self.data.row(source), count: w)
+    }
+  }
+
   /// Writes real rows for the critic into `real` (B, W + C): row b is a training row drawn
   /// uniformly among those satisfying the condition of row π(b) (a fresh random permutation),
   /// followed by that condition (CTGAN's `sample_data` with shuffled conditions). Without

@@ -96,11 +96,14 @@ public final class GeneratorPass {
   let workspace = Workspace()
   /// h0 = [z ; cond ; codes] (B, I): the caller fills it before `forward`.
   public let input: Matrix
-  /// Per block: Linear output, BatchNorm output, ReLU output (B, width), saved statistics, and
-  /// the block's output h_i (B, I + Σ widths so far).
-  let linear: [Matrix], normed: [Matrix], activated: [Matrix]
+  /// Per block: Linear output, BatchNorm output (B, width; written by evaluation passes only,
+  /// training writes ReLU(BatchNorm) straight into `stack`), saved statistics.
+  let linear: [Matrix], normed: [Matrix]
   let saved: [BatchNorm.Saved]
-  let hidden: [Matrix]
+  /// h_n = [a_n ; … ; a_1 ; h0] (B, S + I), S = Σ widths: every block's output h_i is a suffix of
+  /// its columns (S − S_i ..< S + I, leading dimension S + I), so the ReLU outputs are written in
+  /// place and nothing is concatenated by copying.
+  let stack: Matrix
   /// raw (B, W): the output layer's pre-activations; noise (B, W) Gumbel draws; x̃ (B, W).
   public let raw: Matrix, noise: Matrix, output: Matrix
   // Backward (training passes only).
@@ -108,13 +111,18 @@ public final class GeneratorPass {
   /// ∂/∂[a_n ; … ; a_1] (B, S = Σ widths): the gradient of the activation columns of h_n, laid
   /// out as h_n's first S columns (h0's columns get no gradient, so none is computed).
   let dActivations: Matrix
-  let dNormed: Matrix, dLinear: Matrix
+  /// ∂/∂(Linear output) of the block being differentiated (B, widest).
+  let dLinear: Matrix
   /// Set by the trainer: the condition block of `input` is one-hot, row r's one at column
   /// `conditionColumns[r]` of the block; the products then skip the block (SparseCondition.swift).
   public var sparseCondition = false
   let conditionColumns: UnsafeMutablePointer<Int32>
   /// Per block and the output layer: the condition block's weight columns, transposed (C, H).
   let conditionWeights: [Matrix]
+  /// Whether `conditionWeights` hold the current weights: a sparse forward refreshes them if not
+  /// and sets this; whoever changes the generator's weights clears it (the trainer after each
+  /// update, so the critic step's forward and the generator step's share one refresh).
+  var conditionWeightsCurrent = false
   /// Scratch (C, widest layer) for the block's weight gradient.
   let conditionGradient: Matrix
   // Q network.
@@ -139,23 +147,18 @@ public final class GeneratorPass {
     var width = model.inputWidth
     var linear: [Matrix] = []
     var normed: [Matrix] = []
-    var activated: [Matrix] = []
     var saved: [BatchNorm.Saved] = []
-    var hidden: [Matrix] = []
     let widest = config.generatorWidths.max() ?? 1
     for h in config.generatorWidths {
       linear.append(ws.matrix(rows: rows, cols: h))
       normed.append(ws.matrix(rows: rows, cols: h))
-      activated.append(ws.matrix(rows: rows, cols: h))
       saved.append(BatchNorm.Saved(width: h, in: ws))
       width += h
-      hidden.append(ws.matrix(rows: rows, cols: width))
     }
     self.linear = linear
     self.normed = normed
-    self.activated = activated
     self.saved = saved
-    self.hidden = hidden
+    stack = ws.matrix(rows: rows, cols: width)
     raw = ws.matrix(rows: rows, cols: w)
     noise = ws.matrix(rows: rows, cols: w)
     output = ws.matrix(rows: rows, cols: w)
@@ -166,9 +169,10 @@ public final class GeneratorPass {
     let c = model.layout.conditionWidth
     conditionColumns = .allocate(capacity: max(rows, 1))
     conditionColumns.initialize(repeating: 0, count: max(rows, 1))
-    conditionWeights = (config.generatorWidths + [w]).map { ws.matrix(rows: c, cols: $0) }
-    conditionGradient = ws.matrix(rows: training ? c : 0, cols: max(widest, w))
-    dNormed = ws.matrix(rows: t, cols: widest)
+    // Rows for the condition block and the codes after it (SparseCondition.swift).
+    let tail = c + config.codeWidth
+    conditionWeights = (config.generatorWidths + [w]).map { ws.matrix(rows: tail, cols: $0) }
+    conditionGradient = ws.matrix(rows: training ? tail : 0, cols: max(widest, w))
     dLinear = ws.matrix(rows: t, cols: widest)
     let q = model.hasQ ? config.qWidth : 0
     let qr = model.hasQ ? rows : 0
@@ -274,34 +278,48 @@ public final class GANModel {
   /// Generator forward from `pass.input` to `pass.raw`. `training`: batch statistics (and the
   /// running statistics move); else the running statistics (evaluation mode, any batch size).
   public func forward(_ pass: GeneratorPass, training: Bool) {
-    var h = pass.input
     let sparse = pass.sparseCondition && layout.conditionWidth > 0
     let z = config.noiseWidth
-    var before = 0  // S_{i−1}
+    let rows = pass.rows
+    let ld = pass.stack.cols  // S + I
+    let st = pass.stack.base
+    var offset = ld - inputWidth  // S: h0's first column in the stack
+    let refresh = !pass.conditionWeightsCurrent
+    if sparse { pass.conditionWeightsCurrent = true }
+    for r in 0..<rows {
+      (st + r * ld + offset).update(from: pass.input.row(r), count: inputWidth)
+    }
     for (i, block) in blocks.enumerated() {
+      let before = ld - inputWidth - offset  // S_{i−1}
       if sparse {
         conditionedForward(
-          block.linear, h, into: pass.linear[i], start: before + z,
-          transposed: pass.conditionWeights[i], columns: pass.conditionColumns)
+          block.linear, st + offset, lda: ld, rows: rows, into: pass.linear[i],
+          start: before + z, conditionWidth: layout.conditionWidth,
+          transposed: pass.conditionWeights[i], refresh: refresh, columns: pass.conditionColumns)
       } else {
-        block.linear.forward(h, into: pass.linear[i])
+        denseForward(block.linear, st + offset, lda: ld, rows: rows, into: pass.linear[i])
       }
-      before += block.linear.outputs
+      // h_i = [ReLU(BN(W h_{i−1})) ; h_{i−1}]: the ReLU output lands just before h_{i−1}.
+      let h = block.linear.outputs
+      offset -= h
       if training {
-        block.norm.forward(pass.linear[i], into: pass.normed[i], saving: pass.saved[i])
+        // Fused, and BN's output is not stored: backward's ReLU mask reads the stack.
+        batchNormReLUForward(
+          pass.linear[i], into: st + offset, ldOut: ld, norm: block.norm, saving: pass.saved[i])
       } else {
         block.norm.evaluate(pass.linear[i], into: pass.normed[i])
+        let normed = pass.normed[i]
+        for r in 0..<rows { reluForward(normed.row(r), into: st + r * ld + offset, count: h) }
       }
-      reluForward(pass.normed[i].base, into: pass.activated[i].base, count: pass.normed[i].count)
-      concatenate(pass.activated[i], h, into: pass.hidden[i])  // h_i = [ReLU(BN(Wh)) ; h]
-      h = pass.hidden[i]
     }
+    let before = ld - inputWidth
     if sparse {
       conditionedForward(
-        outputLayer, h, into: pass.raw, start: before + z,
-        transposed: pass.conditionWeights[blocks.count], columns: pass.conditionColumns)
+        outputLayer, st, lda: ld, rows: rows, into: pass.raw, start: before + z,
+        conditionWidth: layout.conditionWidth, transposed: pass.conditionWeights[blocks.count],
+        refresh: refresh, columns: pass.conditionColumns)
     } else {
-      outputLayer.forward(h, into: pass.raw)
+      denseForward(outputLayer, st, lda: ld, rows: rows, into: pass.raw)
     }
   }
 
@@ -356,12 +374,14 @@ public final class GANModel {
     let sparse = pass.sparseCondition && layout.conditionWidth > 0
     let z = config.noiseWidth
     let c = layout.conditionWidth
+    let ld = pass.stack.cols
+    let st = pass.stack.base
     if sparse {
       conditionedWeightBackward(
-        outputLayer, pass.dRaw, input: pass.hidden[n - 1], start: total + z, conditionWidth: c,
+        outputLayer, pass.dRaw, input: st, lda: ld, start: total + z, conditionWidth: c,
         scratch: pass.conditionGradient, columns: pass.conditionColumns)
     } else {
-      outputLayer.backward(pass.dRaw, input: pass.hidden[n - 1], dx: nil)
+      denseWeightBackward(outputLayer, pass.dRaw, input: st, lda: ld)
     }
     var before = total  // S_i
     for i in stride(from: n - 1, through: 0, by: -1) {
@@ -369,25 +389,19 @@ public final class GANModel {
       let width = block.linear.outputs
       before -= width  // now S_{i−1}
       let offset = total - before - width  // a_i's first column in h_n
-      let dNormed = Matrix(pass.dNormed.base, rows: rows, cols: width)
+      // ReLU and BatchNorm backward in one kernel: ∂/∂normed = dA_i where a_i > 0 (a_i in the
+      // stack, at the same columns of h_n as its gradient in dActivations), else 0.
       let dLinear = Matrix(pass.dLinear.base, rows: rows, cols: width)
-      // ReLU backward, overwriting: dNormed = dA_i where normed > 0, else 0.
-      let normed = pass.normed[i]
-      for r in 0..<rows {
-        let dy = d + r * total + offset
-        let x = normed.row(r)
-        let dx = dNormed.row(r)
-        for j in 0..<width { dx[j] = x[j] > 0 ? dy[j] : 0 }
-      }
-      dLinear.zero()
-      block.norm.backward(dNormed, input: pass.linear[i], saved: pass.saved[i], dx: dLinear)
-      let x = i > 0 ? pass.hidden[i - 1] : pass.input
+      batchNormReLUBackward(
+        d + offset, ldGradient: total, activation: st + offset, ldActivation: ld,
+        input: pass.linear[i], norm: block.norm, saved: pass.saved[i], dx: dLinear)
+      let x = st + (total - before)  // h_{i−1}: the stack's columns S − S_{i−1} ..< S + I
       if sparse {
         conditionedWeightBackward(
-          block.linear, dLinear, input: x, start: before + z, conditionWidth: c,
+          block.linear, dLinear, input: x, lda: ld, start: before + z, conditionWidth: c,
           scratch: pass.conditionGradient, columns: pass.conditionColumns)
       } else {
-        block.linear.backward(dLinear, input: x, dx: nil)
+        denseWeightBackward(block.linear, dLinear, input: x, lda: ld)
       }
       if before > 0 {
         // d[a_{i−1} ; … ; a_1] += dLinear_i · W_i[:, 0..<S_{i−1}]  (W_i is (H_i, S_{i−1} + I)).
@@ -461,17 +475,6 @@ public final class GANModel {
     q1.backward(pass.dqa, input: pass.output, dx: pass.dOutput)
     let loss = config.lambdaCategorical * crossEntropyLoss + config.lambdaContinuous * nll
     return (loss, crossEntropyLoss, k > 0 ? Float(correct) / Float(rows) : 0)
-  }
-
-  /// Writes row-wise `[left ; right]` into `out`.
-  func concatenate(_ left: Matrix, _ right: Matrix, into out: Matrix) {
-    precondition(
-      left.rows == out.rows && right.rows == out.rows && left.cols + right.cols == out.cols)
-    for r in 0..<out.rows {
-      let o = out.row(r)
-      o.update(from: left.row(r), count: left.cols)
-      (o + left.cols).update(from: right.row(r), count: right.cols)
-    }
   }
 
   // MARK: - Model file

@@ -30,9 +30,14 @@ public final class GANTrainer {
   public let config: GANConfig
   let criticArena: ParameterArena
   let critic: CriticNetwork
-  let penalty: GradientPenalty
+  /// The condition blocks' weights V = W1[:, pac·W ..< P]ᵀ (pac·C, H1), stored transposed so
+  /// that a one-hot condition adds one contiguous row of it (nil without condition columns).
+  let conditionWeight: Parameter?
   var generatorAdam: Adam
   var criticAdam: Adam
+  /// Whether the arena's gradients are known to be zero (the fused Adam step zeroes them), so
+  /// that the next loss need not clear them again.
+  var criticGradientsZero = false, generatorGradientsZero = false
   /// The one random stream of a run: every draw comes from it, so a seed fixes the run.
   public var random: SeededGenerator
   let pass: GeneratorPass
@@ -41,14 +46,23 @@ public final class GANTrainer {
   let conditionSpan: UnsafeMutablePointer<Int32>  // B: the conditioned span of each row
   let conditionCategory: UnsafeMutablePointer<Int32>  // B: its category
   let codeCategory: UnsafeMutablePointer<Int32>  // B: the categorical code
-  /// The critic step's three inputs, one after the other so that one forward pass over 3R rows
-  /// (one product per layer) serves them all: packed fake rows, packed real rows, x̂ (3R, P).
-  let criticInput: Matrix
-  let fake: Matrix  // (B, W + C), rows 0..<R of criticInput packed
-  let real: Matrix  // (B, W + C), rows R..<2R packed
-  let xHat: Matrix  // (R, P), rows 2R..<3R
-  /// Activations of the 3R rows; `savedFake`, `savedReal`, `savedHat`, `savedPair` (fake and
-  /// real) are row views of it.
+  /// The critic's input columns are laid out as [the pac data blocks ; the pac condition blocks]
+  /// (P = pac·W + pac·C), not member by member, and W1 is kept as two tensors: `linear1` holds
+  /// the data columns (H1, pac·W), `conditionWeight` the condition columns transposed. The data
+  /// blocks of R packed rows are then the generator's (B, W) output read as (R, pac·W), and the
+  /// one-hot condition blocks never go through a product (`criticFirstLayer`). The critic lives
+  /// only in the trainer (the model file does not keep it), so its layout is free; its initial
+  /// weights are PyTorch's for the member-by-member (H1, P) W1, rearranged (`splitFirstLayer`).
+  /// Fake then real data vectors (2B, W), that is the (2R, pac·W) data blocks of the pair.
+  let pairData: Matrix
+  /// Per row of `pairData`, the column of its condition's one in the condition block.
+  let pairColumns: UnsafeMutablePointer<Int32>
+  /// The penalty's buffers: da2 (R, H2), da1 (R, H1), g = ∂ΣD/∂x̂ as data (R, pac·W) and
+  /// condition (R, pac·C) columns, the norms (R), and the backward's scratch.
+  let da2: Matrix, da1: Matrix, gData: Matrix, gCondition: Matrix, norm: Matrix
+  let da1Bar: Matrix, da2Bar: Matrix
+  /// Activations of the 3R rows [fake ; real ; x̂]; `savedFake`, `savedReal`, `savedHat`,
+  /// `savedPair` (fake and real) are row views of it.
   let savedAll: CriticNetwork.Saved
   let savedFake: CriticNetwork.Saved, savedReal: CriticNetwork.Saved, savedHat: CriticNetwork.Saved
   let savedPair: CriticNetwork.Saved
@@ -56,7 +70,6 @@ public final class GANTrainer {
   let yFake: Matrix, yReal: Matrix  // (R, 1) views
   let dY: Matrix  // (2R, 1)
   let alpha: Matrix  // (R, 1)
-  let penaltyBuffers: GradientPenalty.Buffers
   let dH2: Matrix, dA2: Matrix, dH1: Matrix, dA1: Matrix  // 2R rows
   /// [range of the conditioned span in the data vector], per conditionable span.
   let conditionRanges: [[Range<Int>]]
@@ -75,12 +88,29 @@ public final class GANTrainer {
     let w = model.layout.dataWidth
     let c = model.layout.conditionWidth
     let p = config.pac * (w + c)
-    criticArena = ParameterArena(
-      CriticNetwork.parameterShapes(
-        "critic", inputs: p, hidden1: config.criticWidths[0], hidden2: config.criticWidths[1]))
+    let h1 = config.criticWidths[0]
+    let h2 = config.criticWidths[1]
+    let pacData = config.pac * w
+    let pacCondition = config.pac * c
+    var shapes = CriticNetwork.parameterShapes("critic", inputs: pacData, hidden1: h1, hidden2: h2)
+    if c > 0 {
+      shapes.append(ParameterShape("critic.linear1.conditionWeight", rows: pacCondition, cols: h1))
+    }
+    criticArena = ParameterArena(shapes)
     critic = CriticNetwork("critic", in: criticArena)
-    critic.initialize(using: &random)
-    penalty = GradientPenalty(critic: critic, lambda: config.penalty)
+    conditionWeight = c > 0 ? criticArena["critic.linear1.conditionWeight"] : nil
+    // PyTorch's initialisation of the (H1, P) member-by-member critic, then rearranged.
+    let dense = ParameterArena(
+      CriticNetwork.parameterShapes("critic", inputs: p, hidden1: h1, hidden2: h2))
+    CriticNetwork("critic", in: dense).initialize(using: &random)
+    Self.splitFirstLayer(
+      dense["critic.linear1.weight"].value, data: critic.linear1.weight.value,
+      condition: conditionWeight?.value, pac: config.pac, dataWidth: w, conditionWidth: c)
+    for name in ["critic.linear1.bias", "critic.linear2.weight", "critic.linear2.bias",
+      "critic.linear3.weight", "critic.linear3.bias"]
+    {
+      criticArena[name].value.copy(from: dense[name].value)
+    }
     generatorAdam = Adam(
       learningRate: config.learningRate, beta1: 0.5, beta2: 0.9,
       weightDecay: .l2(config.weightDecay))
@@ -95,10 +125,11 @@ public final class GANTrainer {
     conditionCategory.initialize(repeating: 0, count: b)
     codeCategory = .allocate(capacity: b)
     codeCategory.initialize(repeating: 0, count: b)
-    criticInput = ws.matrix(rows: 3 * r, cols: p)
-    fake = Matrix(criticInput.base, rows: b, cols: w + c)
-    real = Matrix(criticInput.base + r * p, rows: b, cols: w + c)
-    xHat = criticInput.rows(2 * r..<3 * r)
+    // [fake ; real ; ḡ's data columns]: the inputs of dW1's one product (criticBackward).
+    let criticData = ws.matrix(rows: 3 * b, cols: w)
+    pairData = criticData.rows(0..<2 * b)
+    pairColumns = .allocate(capacity: 2 * b)
+    pairColumns.initialize(repeating: 0, count: 2 * b)
     let dropout = config.dropout > 0
     savedAll = CriticNetwork.Saved(rows: 3 * r, critic: critic, dropout: dropout, in: ws)
     savedFake = Self.rows(0..<r, of: savedAll)
@@ -110,11 +141,19 @@ public final class GANTrainer {
     yReal = yAll.rows(r..<2 * r)
     dY = ws.matrix(rows: 2 * r, cols: 1)
     alpha = ws.matrix(rows: r, cols: 1)
-    penaltyBuffers = GradientPenalty.Buffers(rows: r, critic: critic, in: ws)
+    da2 = ws.matrix(rows: r, cols: h2)
+    // [dA1 (the pair's 2R rows) ; da1 (the penalty's R rows)], one buffer for the same reason.
+    let criticDA1 = ws.matrix(rows: 3 * r, cols: h1)
+    da1 = criticDA1.rows(2 * r..<3 * r)
+    gData = Matrix(criticData.base + 2 * b * w, rows: r, cols: pacData)
+    gCondition = ws.matrix(rows: r, cols: pacCondition)
+    norm = ws.matrix(rows: r, cols: 1)
+    da1Bar = ws.matrix(rows: r, cols: h1)
+    da2Bar = ws.matrix(rows: r, cols: h2)
     dH2 = ws.matrix(rows: 2 * r, cols: config.criticWidths[1])
     dA2 = ws.matrix(rows: 2 * r, cols: config.criticWidths[1])
     dH1 = ws.matrix(rows: 2 * r, cols: config.criticWidths[0])
-    dA1 = ws.matrix(rows: 2 * r, cols: config.criticWidths[0])
+    dA1 = criticDA1.rows(0..<2 * r)
     conditionRanges = model.layout.conditionSpans.map { [model.layout.spans[$0].range] }
   }
 
@@ -129,6 +168,7 @@ public final class GANTrainer {
     conditionSpan.deallocate()
     conditionCategory.deallocate()
     codeCategory.deallocate()
+    pairColumns.deallocate()
   }
 
   /// Training steps per epoch: max(N / B, 1), as CTGAN.
@@ -137,9 +177,12 @@ public final class GANTrainer {
   /// One critic update then one generator-and-Q update; adds the losses to `statistics`.
   public func step(_ statistics: inout GANEpochStatistics) {
     statistics.critic += criticLoss()
-    criticAdam.update(criticArena)
+    criticAdam.updateZeroingGradients(criticArena)
+    criticGradientsZero = true
     let g = generatorLoss()
-    generatorAdam.update(model.arena)
+    generatorAdam.updateZeroingGradients(model.arena)
+    generatorGradientsZero = true
+    pass.conditionWeightsCurrent = false
     statistics.generator += g.generator
     statistics.conditional += g.conditional
     statistics.codeCrossEntropy += g.crossEntropy
@@ -214,45 +257,222 @@ public final class GANTrainer {
     let p = config.dropout
     guard p > 0 else { return }
     let keep = 1 / (1 - p)
+    var generator = random  // a local copy: no exclusivity check per draw
     for mask in [saved.mask1!, saved.mask2!] {
-      for k in 0..<mask.count { mask.base[k] = random.uniformFloat() < p ? 0 : keep }
+      let base = mask.base
+      for k in 0..<mask.count { base[k] = generator.uniformFloat() < p ? 0 : keep }
+    }
+    random = generator
+  }
+
+  /// Splits a freshly initialised member-by-member W1 (H1, P), P = pac·(W + C), into its data
+  /// columns `data` (H1, pac·W), member after member, and its condition columns transposed
+  /// `condition` (pac·C, H1): the same critic on the rearranged input.
+  static func splitFirstLayer(
+    _ w1: Matrix, data: Matrix, condition: Matrix?, pac: Int, dataWidth w: Int,
+    conditionWidth c: Int
+  ) {
+    precondition(
+      w1.cols == pac * (w + c) && data.rows == w1.rows && data.cols == pac * w,
+      "splitFirstLayer: shapes")
+    for o in 0..<w1.rows {
+      let row = w1.row(o)
+      let target = data.row(o)
+      for m in 0..<pac {
+        for j in 0..<w { target[m * w + j] = row[m * (w + c) + j] }
+        if let condition {
+          for k in 0..<c { condition[m * c + k, o] = row[m * (w + c) + w + k] }
+        }
+      }
     }
   }
 
-  /// fake = [x̃ ; cond] from the pass's output.
-  func packFake() {
-    model.concatenate(pass.output, condition, into: fake)
+  /// a1 = x · W1ᵀ + b1 for `rows` packed rows whose data blocks are `data` (rows, pac·W) and
+  /// whose condition blocks are one-hot, member m of packed row r having its one at column
+  /// `columns[r·pac + m]` of its block: one product over the data columns, then per member one
+  /// row of V added.
+  func criticFirstLayer(
+    data: UnsafeMutablePointer<Float>, columns: UnsafePointer<Int32>, rows: Int, into a1: Matrix
+  ) {
+    let pac = config.pac
+    critic.linear1.forward(
+      Matrix(data, rows: rows, cols: critic.linear1.inputs), into: a1)
+    guard let v = conditionWeight?.value else { return }
+    let c = model.layout.conditionWidth
+    let h1 = a1.cols
+    // Per packed row, one pass over a1's row adding its pac members' rows of V in order.
+    let sources = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: pac)
+    defer { sources.deallocate() }
+    for r in 0..<rows {
+      for m in 0..<pac {
+        sources[m] = UnsafePointer(v.row(m * c + Int(columns[r * pac + m])))
+      }
+      addRows(a1.row(r), sources, count: pac, width: h1)
+    }
+  }
+
+  /// target += sources[0] + sources[1] + … over `width` floats, added in that order, one load
+  /// and store of each target vector (four independent vectors at a time).
+  private func addRows(
+    _ target: UnsafeMutablePointer<Float>, _ sources: UnsafePointer<UnsafePointer<Float>>,
+    count: Int, width: Int
+  ) {
+    typealias V = SIMD8<Float>
+    var o = 0
+    while o + 32 <= width {
+      let p = UnsafeMutableRawPointer(target + o)
+      var a0 = p.loadUnaligned(fromByteOffset: 0, as: V.self)
+      var a1 = p.loadUnaligned(fromByteOffset: 32, as: V.self)
+      var a2 = p.loadUnaligned(fromByteOffset: 64, as: V.self)
+      var a3 = p.loadUnaligned(fromByteOffset: 96, as: V.self)
+      for k in 0..<count {
+        let q = UnsafeRawPointer(sources[k] + o)
+        a0 += q.loadUnaligned(fromByteOffset: 0, as: V.self)
+        a1 += q.loadUnaligned(fromByteOffset: 32, as: V.self)
+        a2 += q.loadUnaligned(fromByteOffset: 64, as: V.self)
+        a3 += q.loadUnaligned(fromByteOffset: 96, as: V.self)
+      }
+      p.storeBytes(of: a0, toByteOffset: 0, as: V.self)
+      p.storeBytes(of: a1, toByteOffset: 32, as: V.self)
+      p.storeBytes(of: a2, toByteOffset: 64, as: V.self)
+      p.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+      o += 32
+    }
+    while o < width {
+      var acc = target[o]
+      for k in 0..<count { acc += sources[k][o] }
+      target[o] = acc
+      o += 1
+    }
+  }
+
+  /// `v *= mask ⊙ φ'(a)` (φ'(a) = slope where a ≤ 0, else 1; a nil mask counts as ones): the
+  /// Jacobian of h = mask ⊙ φ(a), as `CriticNetwork`'s.
+  private func multiplyByGain(_ v: Matrix, preActivation a: Matrix, mask: Matrix?) {
+    let count = v.count
+    let s = critic.slope
+    let x = v.base
+    let pre = a.base
+    if let mask {
+      let f = mask.base
+      for i in 0..<count { x[i] *= f[i] * (pre[i] <= 0 ? s : 1) }
+    } else {
+      for i in 0..<count where pre[i] <= 0 { x[i] *= s }
+    }
+  }
+
+  /// WGAN-GP at x̂ (GradientPenalty.swift, same maths, W1 in its two parts): overwrites the
+  /// penalty buffers and returns GP = (λ / R) Σ_r (‖g_r‖₂ − 1)², g_r = ∂D(x̂_r)/∂x̂_r.
+  func penaltyForward(saved: CriticNetwork.Saved) -> Float {
+    let rows = da1.rows
+    da2.setRows(to: critic.linear3.weight.value)  // dh2 = 1 · W3 on every row
+    multiplyByGain(da2, preActivation: saved.a2, mask: saved.mask2)
+    gemm(da2, critic.linear2.weight.value, into: da1)  // dh1 = da2 · W2
+    multiplyByGain(da1, preActivation: saved.a1, mask: saved.mask1)
+    gemm(da1, critic.linear1.weight.value, into: gData)  // g = da1 · W1: data columns
+    if let v = conditionWeight?.value {
+      gemm(da1, v, transposeB: true, into: gCondition)  // and condition columns
+    }
+    if rows == 0 { return 0 }
+    var total = 0.0
+    for r in 0..<rows {
+      var squares = sumOfSquares(gData.row(r), count: gData.cols)
+      if conditionWeight != nil {
+        squares += sumOfSquares(gCondition.row(r), count: gCondition.cols)
+      }
+      let n = squares.squareRoot()
+      norm.base[r] = Float(n)
+      total += (n - 1) * (n - 1)
+    }
+    return Float(Double(config.penalty) * total / Double(rows))
+  }
+
+  /// Accumulates ∂GP/∂W into the critic's weight gradients (the biases' share is zero), except
+  /// W1's data columns' term da1ᵀ · ḡ, which `criticBackward` adds with the pair's (it leaves ḡ
+  /// in `gData`).
+  func penaltyBackward(saved: CriticNetwork.Saved) {
+    let rows = da1.rows
+    if rows == 0 { return }
+    let seed = config.penalty / Float(rows)
+    for r in 0..<rows {
+      let n = norm.base[r]
+      let factor = n > 0 ? seed * 2 * (n - 1) / n : 0
+      for g in [gData, gCondition] where g.cols > 0 {
+        let row = g.row(r)
+        for j in 0..<g.cols { row[j] *= factor }  // ḡ, in place
+      }
+    }
+    let w1 = critic.linear1.weight
+    // W̄1 += da1ᵀ · ḡ is left to criticBackward, which adds it in the same product as the pair's
+    // dW1 (da1 and ḡ sit right after dA1 and the pair's data in their buffers).
+    gemm(gData, w1.value, transposeB: true, into: da1Bar)  // d̄a1 = ḡ · W1ᵀ
+    if let v = conditionWeight {
+      gemm(gCondition, da1, transposeA: true, into: v.grad, beta: 1)  // V̄ += ḡ_cᵀ · da1
+      gemm(gCondition, v.value, into: da1Bar, beta: 1)  // d̄a1 += ḡ_c · V
+    }
+    multiplyByGain(da1Bar, preActivation: saved.a1, mask: saved.mask1)
+    let w2 = critic.linear2.weight
+    gemm(da2, da1Bar, transposeA: true, into: w2.grad, beta: 1)
+    gemm(da1Bar, w2.value, transposeB: true, into: da2Bar)
+    multiplyByGain(da2Bar, preActivation: saved.a2, mask: saved.mask2)
+    da2Bar.addColumnSums(into: critic.linear3.weight.grad)
+  }
+
+  /// The critic from a1 on: h1, a2, h2, y for the rows of `saved` (masks read from it).
+  func criticRest(_ saved: CriticNetwork.Saved, into y: Matrix) {
+    let slope = critic.slope
+    leakyReLUForward(saved.a1.base, into: saved.h1.base, count: saved.a1.count, slope: slope)
+    if let mask = saved.mask1 { multiply(saved.h1, mask) }  // h1 = m1 ⊙ φ(a1)
+    critic.linear2.forward(saved.h1, into: saved.a2)
+    leakyReLUForward(saved.a2.base, into: saved.h2.base, count: saved.a2.count, slope: slope)
+    if let mask = saved.mask2 { multiply(saved.h2, mask) }  // h2 = m2 ⊙ φ(a2)
+    critic.linear3.forward(saved.h2, into: y)
   }
 
   /// The critic update's loss and gradients (critic gradients zeroed first): a generator
   /// forward (its output is a constant here), L_D = mean D(fake) − mean D(real) + GP.
+  ///
+  /// x̂ = α·real + (1 − α)·fake per packed row, so its first-layer pre-activation is
+  /// α·a1(real) + (1 − α)·a1(fake) (the bias enters with weight α + 1 − α = 1): the first
+  /// layer's product runs over the 2R fake and real rows only, and x̂ itself is never formed
+  /// (the penalty needs only the activations).
   func criticLoss() -> Float {
-    let r = config.batch / config.pac
-    let p = critic.linear1.inputs
+    let b = config.batch
+    let r = b / config.pac
+    let w = model.layout.dataWidth
     drawInputs()
     model.forward(pass, training: true)
     model.activate(pass)
-    packFake()
-    sampler.drawRealRows(
-      into: real, condition: condition, span: conditionSpan, category: conditionCategory,
-      using: &random)
-    let fakePacked = fake.reshaped(rows: r, cols: p)
-    let realPacked = real.reshaped(rows: r, cols: p)
+    pairData.base.update(from: pass.output.base, count: b * w)
+    pairColumns.update(from: pass.conditionColumns, count: b)
+    sampler.drawRealData(
+      into: pairData.rows(b..<2 * b), columns: pairColumns + b, span: conditionSpan,
+      category: conditionCategory, using: &random)
     // Random draws in a fixed order (fake masks, real masks, ε, x̂ masks), then one critic
     // forward over the 3R rows [fake ; real ; x̂].
     drawMasks(savedFake)
     drawMasks(savedReal)
     for k in 0..<r { alpha.base[k] = random.uniformFloat() }  // one ε per pac group
-    GradientPenalty.interpolate(real: realPacked, fake: fakePacked, alpha: alpha, into: xHat)
     drawMasks(savedHat)  // CTGAN keeps dropout on in the penalty pass
-    critic.forward(criticInput, into: yAll, saving: savedAll)
-    criticArena.zeroGradients()
-    let gp = penalty.forward(saved: savedHat, buffers: penaltyBuffers)
-    penalty.backward(saved: savedHat, buffers: penaltyBuffers)
+    criticFirstLayer(data: pairData.base, columns: pairColumns, rows: 2 * r, into: savedPair.a1)
+    let h1 = savedAll.a1.cols
+    for k in 0..<r {
+      let a = alpha.base[k]
+      let oneMinus = 1 - a
+      let fake = savedFake.a1.row(k)
+      let real = savedReal.a1.row(k)
+      let hat = savedHat.a1.row(k)
+      for j in 0..<h1 { hat[j] = a * real[j] + oneMinus * fake[j] }
+    }
+    criticRest(savedAll, into: yAll)
+    if !criticGradientsZero { criticArena.zeroGradients() }
+    criticGradientsZero = false
+    let gp = penaltyForward(saved: savedHat)
+    penaltyBackward(saved: savedHat)
     // ∂(mean D(fake))/∂D on the fake rows, ∂(−mean D(real))/∂D on the real ones: one backward.
     dY.rows(0..<r).fill(with: 1 / Float(r))
     dY.rows(r..<2 * r).fill(with: -1 / Float(r))
-    criticBackward(input: criticInput.rows(0..<2 * r), saved: savedPair, weights: true)
+    criticBackward(rows: 2 * r, saved: savedPair, weights: true)
     return mean(yFake) - mean(yReal) + gp
   }
 
@@ -263,18 +483,18 @@ public final class GANTrainer {
   ) {
     let b = config.batch
     let r = b / config.pac
-    let p = critic.linear1.inputs
     let c = model.layout.conditionWidth
     drawInputs()
     model.forward(pass, training: true)
     model.activate(pass)
-    packFake()
-    let fakePacked = fake.reshaped(rows: r, cols: p)
     drawMasks(savedFake)
-    critic.forward(fakePacked, into: yFake, saving: savedFake)
-    model.arena.zeroGradients()
+    criticFirstLayer(
+      data: pass.output.base, columns: pass.conditionColumns, rows: r, into: savedFake.a1)
+    criticRest(savedFake, into: yFake)
+    if !generatorGradientsZero { model.arena.zeroGradients() }
+    generatorGradientsZero = false
     dY.rows(0..<r).fill(with: -1 / Float(r))  // ∂(−mean D)/∂D
-    criticBackward(input: fakePacked, saved: savedFake, weights: false)
+    criticBackward(rows: r, saved: savedFake, weights: false)
     var information: (loss: Float, crossEntropy: Float, accuracy: Float) = (0, 0, 0)
     if model.hasQ {
       model.qForward(pass)
@@ -298,13 +518,12 @@ public final class GANTrainer {
     return (-mean(yFake) + conditional, conditional, information.crossEntropy, information.accuracy)
   }
 
-  /// Backward of the critic from `dY`: with `weights`, into the critic's gradients; without,
-  /// overwrites `pass.dOutput` with ∂/∂x̃ (the data columns of ∂/∂x only: the condition columns
-  /// are constants) and touches no parameter gradient.
-  /// `x` and `saved` hold the same rows (R or 2R); `dY` and the scratch are used on as many.
-  func criticBackward(input x: Matrix, saved: CriticNetwork.Saved, weights: Bool) {
+  /// Backward of the critic from `dY` over its first `rows` packed rows (`saved` holds them):
+  /// with `weights`, into the critic's gradients, the inputs being the pair's (`pairData`,
+  /// `pairColumns`); without, overwrites `pass.dOutput` with ∂/∂x̃ (the data blocks of ∂/∂x only:
+  /// the condition blocks are constants) and touches no parameter gradient.
+  func criticBackward(rows: Int, saved: CriticNetwork.Saved, weights: Bool) {
     let slope = critic.slope
-    let rows = x.rows
     let dY = self.dY.rows(0..<rows)
     let dH2 = self.dH2.rows(0..<rows)
     let dA2 = self.dA2.rows(0..<rows)
@@ -328,22 +547,53 @@ public final class GANTrainer {
     if let mask = saved.mask1 { multiply(dH1, mask) }
     dA1.zero()
     leakyReLUBackward(dH1.base, input: saved.a1.base, dx: dA1.base, count: dA1.count, slope: slope)
+    let pac = config.pac
+    let linear = critic.linear1
+    let dataWidth = linear.inputs
+    let h1 = dA1.cols
     if weights {
-      critic.linear1.backward(dA1, input: x, dx: nil)
-    } else {
-      // Packed row r holds rows pac·r ..< pac·r + pac as [x̃ ; cond] blocks of W + C columns, so
-      // member m's dx̃ = da1 · W1[:, m(W + C) ..< m(W + C) + W], which is x̃'s rows as
-      // (R, pac·W) columns mW ..< mW + W: one product per member straight into dOutput.
-      let w = model.layout.dataWidth
-      let stride = w + model.layout.conditionWidth
-      let w1 = critic.linear1.weight.value
-      let out = pass.dOutput
-      precondition(out.rows == rows * config.pac && out.cols == w, "criticBackward: dOutput shape")
-      for m in 0..<config.pac {
-        gemmStrided(
-          m: rows, n: w, k: dA1.cols, dA1.base, lda: dA1.cols, w1.base + m * stride,
-          ldb: w1.cols, into: out.base + m * w, ldc: config.pac * w)
+      // Data blocks: dW1 += [dA1 ; da1]ᵀ · [data ; ḡ] (the pair's rows as (2R, pac·W), then the
+      // penalty's term, which penaltyBackward left for this product), db1 += Σ dA1.
+      precondition(rows * pac == pairData.rows, "criticBackward: pair rows")
+      gemm(
+        Matrix(dA1.base, rows: rows + da1.rows, cols: h1),
+        Matrix(pairData.base, rows: rows + gData.rows, cols: dataWidth), transposeA: true,
+        into: linear.weight.grad, beta: 1)
+      dA1.addColumnSums(into: linear.bias!.grad)
+      // Condition blocks: member m of row r adds da1_r to row m·C + its column of V̄.
+      guard let v = conditionWeight else { return }
+      let c = model.layout.conditionWidth
+      for row in 0..<rows {
+        let source = dA1.row(row)
+        for m in 0..<pac {
+          addInPlace(v.grad.row(m * c + Int(pairColumns[row * pac + m])), source, count: h1)
+        }
       }
+    } else {
+      // dx̃ as (R, pac·W) = da1 · W1 (data columns), straight into dOutput.
+      let out = pass.dOutput
+      precondition(out.rows == rows * pac, "criticBackward: dOutput shape")
+      gemm(dA1, linear.weight.value, into: out.reshaped(rows: rows, cols: dataWidth))
+    }
+  }
+
+  /// target[0..<count] += source[0..<count], eight lanes at a time.
+  @inline(__always)
+  private func addInPlace(
+    _ target: UnsafeMutablePointer<Float>, _ source: UnsafePointer<Float>, count: Int
+  ) {
+    var j = 0
+    while j + 8 <= count {
+      let t = UnsafeMutableRawPointer(target + j)
+      let v =
+        t.loadUnaligned(as: SIMD8<Float>.self)
+        + UnsafeRawPointer(source + j).loadUnaligned(as: SIMD8<Float>.self)
+      t.storeBytes(of: v, as: SIMD8<Float>.self)
+      j += 8
+    }
+    while j < count {
+      target[j] += source[j]
+      j += 1
     }
   }
 
@@ -361,6 +611,7 @@ public final class GANTrainer {
   /// categorical code Q recovers: the held-out check that the code is informative (§2.5).
   public func measureCodeAccuracy(batches: Int) -> Float {
     guard model.hasQ && config.categoricalCode > 0 else { return 0 }
+    pass.conditionWeightsCurrent = false
     var correct = 0
     for _ in 0..<batches {
       drawInputs()
@@ -383,6 +634,7 @@ public final class GANTrainer {
   /// draws each call; its gradient lands in `model.arena`'s gradients. For gradient checks.
   public func replayedGeneratorLoss(state: SeededGenerator) -> Float {
     random = state
+    pass.conditionWeightsCurrent = false  // the caller may have moved the weights
     let g = generatorLoss()
     // The information term: recompute from Q's output (the loss above returns its parts).
     return g.generator + informationTerm()
@@ -391,6 +643,7 @@ public final class GANTrainer {
   /// The critic loss replaying `state`; gradients land in the critic's arena.
   public func replayedCriticLoss(state: SeededGenerator) -> Float {
     random = state
+    pass.conditionWeightsCurrent = false
     return criticLoss()
   }
 
