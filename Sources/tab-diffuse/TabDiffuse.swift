@@ -30,12 +30,12 @@ struct TabDiffuse: ParsableCommand {
 enum Recipe {
   static let width = 256
   static let depth = 3
-  static let epochs = 200
+  static let epochs = 400
   static let batchSize = 256
-  static let learningRate: Float = 1e-3
+  static let learningRate: Float = 3e-3
   static let schedule = TrainingSettings.Schedule.cosine
   static let ema: Float = 0.999
-  static let clip: Float = 0
+  static let clip: Float = 1
   static let normalization = DiffusionConfig.Normalization.standard
   static let steps = 30
   static let sampleBatch = 4096
