@@ -117,10 +117,12 @@ public final class DataSampler {
     }
   }
 
-  /// `drawRealRows` without the dense condition block, with the same random draws: writes the
-  /// data vectors (B, W) into `data` and, per row i, the column of its condition's one within
-  /// the condition block into `columns[i]` (0 without categorical columns). The critic reads the
-  /// condition block as one-hots (GANTrainer's first layer), so it is never written out.
+  /// Real rows for the critic (CTGAN's `sample_data` with shuffled conditions): row i is a
+  /// training row drawn uniformly among those satisfying the condition of row π(i) (a fresh
+  /// random permutation π of the batch); writes its data vector (B, W) into `data` and the
+  /// column of its condition's one within the condition block into `columns[i]` (0 without
+  /// categorical columns; then rows are uniform). The critic reads the condition block as
+  /// one-hots (GANTrainer's first layer), so it is never written out.
   public func drawRealData(
     into data: Matrix, columns: UnsafeMutablePointer<Int32>, span: UnsafePointer<Int32>,
     category: UnsafePointer<Int32>, using random: inout SeededGenerator
@@ -147,38 +149,6 @@ public final class DataSampler {
         columns[i] = 0
       }
       data.row(i).update(from: self.data.row(source), count: w)
-    }
-  }
-
-  /// Writes real rows for the critic into `real` (B, W + C): row b is a training row drawn
-  /// uniformly among those satisfying the condition of row π(b) (a fresh random permutation),
-  /// followed by that condition (CTGAN's `sample_data` with shuffled conditions). Without
-  /// categorical columns, uniform rows and no condition.
-  public func drawRealRows(
-    into real: Matrix, condition: Matrix, span: UnsafePointer<Int32>,
-    category: UnsafePointer<Int32>, using random: inout SeededGenerator
-  ) {
-    let w = layout.dataWidth
-    let c = layout.conditionWidth
-    precondition(real.cols == w + c && condition.rows == real.rows)
-    let b = real.rows
-    // Fisher-Yates permutation of the batch.
-    var order = Array(0..<b)
-    for i in stride(from: b - 1, to: 0, by: -1) {
-      order.swapAt(i, random.uniformInt(below: i + 1))
-    }
-    for i in 0..<b {
-      let source: Int
-      let p = order[i]
-      if c > 0 {
-        let list = rowsWith[Int(span[p])][Int(category[p])]
-        source = Int(list[random.uniformInt(below: list.count)])
-      } else {
-        source = random.uniformInt(below: rows)
-      }
-      let out = real.row(i)
-      out.update(from: data.row(source), count: w)
-      if c > 0 { (out + w).update(from: condition.row(p), count: c) }
     }
   }
 }
