@@ -162,17 +162,18 @@ public final class HeunSampler {
 /// The denoiser always runs on chunks of exactly `chunkRows` rows (a short last chunk is padded
 /// with zeros), so every matrix product has the same shape whatever the batch: BLAS kernels
 /// may round differently for different row counts, and this keeps each row's numbers a function
-/// of the seed and its index alone, provided blocks start at multiples of `chunkRows`.
+/// of the seed and its index alone, provided blocks start at multiples of `chunkRows`. With two
+/// or more threads (`BLASThreads.maximum`), two chunks are denoised at once, one per core, each
+/// with single-threaded products: the same numbers as on one thread, in about half the time.
 public final class LatentSampler {
   /// Rows per denoiser call.
   public static let chunkRows = 256
   public let model: LatentModel
   public let capacity: Int
   let sampler: HeunSampler
-  let workspace: DenoiserWorkspace
+  /// One per worker: the denoiser's activations and a padded chunk in and out.
+  let workers: [(workspace: DenoiserWorkspace, chunkIn: Matrix, chunkOut: Matrix)]
   let padded = Workspace()
-  let chunkIn: Matrix
-  let chunkOut: Matrix
 
   /// - Precondition: `capacity` is a multiple of `chunkRows`.
   public init(model: LatentModel, settings: SamplerSettings, capacity: Int) {
@@ -180,9 +181,14 @@ public final class LatentSampler {
     self.model = model
     self.capacity = capacity
     sampler = HeunSampler(settings: settings, dimension: model.config.dimension, capacity: capacity)
-    workspace = DenoiserWorkspace(config: model.config, capacity: Self.chunkRows)
-    chunkIn = padded.matrix(rows: Self.chunkRows, cols: model.config.dimension)
-    chunkOut = padded.matrix(rows: Self.chunkRows, cols: model.config.dimension)
+    let count = BLASThreads.maximum >= 2 && capacity >= 2 * Self.chunkRows ? 2 : 1
+    let d = model.config.dimension
+    workers = (0..<count).map { [padded] _ in
+      (
+        DenoiserWorkspace(config: model.config, capacity: Self.chunkRows),
+        padded.matrix(rows: Self.chunkRows, cols: d), padded.matrix(rows: Self.chunkRows, cols: d)
+      )
+    }
   }
 
   /// Rows `firstRow ..< firstRow + result.rows` of the run with `seed`, as raw latents.
@@ -190,23 +196,31 @@ public final class LatentSampler {
   public func sample(firstRow: Int, seed: UInt64, into result: Matrix) {
     precondition(firstRow % Self.chunkRows == 0, "LatentSampler: first row \(firstRow)")
     let denoiser = model.denoiser
-    let ws = workspace
     let chunk = Self.chunkRows
-    let chunkIn = self.chunkIn
-    let chunkOut = self.chunkOut
+    let workers = self.workers
     sampler.sample(firstRow: firstRow, seed: seed, into: result) { x, sigma, out in
-      var start = 0
-      while start < x.rows {
-        let count = min(chunk, x.rows - start)
-        if count == chunk {
-          denoiser.denoise(x.rows(start..<start + chunk), sigma: sigma, into: out.rows(start..<start + chunk), ws)
-        } else {
-          chunkIn.zero()
-          chunkIn.rows(0..<count).copy(from: x.rows(start..<start + count))
-          denoiser.denoise(chunkIn, sigma: sigma, into: chunkOut, ws)
-          out.rows(start..<start + count).copy(from: chunkOut.rows(0..<count))
+      let chunks = (x.rows + chunk - 1) / chunk
+      // Worker k takes chunks k, k + W, k + 2W, …; the denoiser's parameters are only read.
+      let denoiseChunks = { (k: Int) in
+        let (ws, chunkIn, chunkOut) = workers[k]
+        for c in stride(from: k, to: chunks, by: workers.count) {
+          let start = c * chunk
+          let count = min(chunk, x.rows - start)
+          if count == chunk {
+            denoiser.denoise(x.rows(start..<start + chunk), sigma: sigma, into: out.rows(start..<start + chunk), ws)
+          } else {
+            chunkIn.zero()
+            chunkIn.rows(0..<count).copy(from: x.rows(start..<start + count))
+            denoiser.denoise(chunkIn, sigma: sigma, into: chunkOut, ws)
+            out.rows(start..<start + count).copy(from: chunkOut.rows(0..<count))
+          }
         }
-        start += count
+      }
+      if workers.count > 1 && chunks > 1 {
+        ParallelFor.replicas(workers.count, denoiseChunks)
+      } else {
+        // One thread, or a single chunk: one-threaded products, for the same numbers as above.
+        ParallelFor.replicas(1, denoiseChunks)
       }
     }
     model.denormalize(result)

@@ -57,11 +57,24 @@ public final class DiffusionTrainer {
   let epsilon: Matrix
   var sigma: [Float]
   let workspace: DenoiserWorkspace
+  /// Data parallelism over two cores: a second denoiser whose values are copied from the
+  /// model's before each step, and one workspace per half batch (nil: one denoiser, whose
+  /// products use the threads themselves).
+  let replica: Denoiser?
+  let halfWorkspaces: [DenoiserWorkspace]
   public private(set) var epochsDone = 0
 
   /// Copies and normalises `latents` (rows × D, row-major), fitting the normalisation first.
+  ///
+  /// `dataParallel` splits each batch in two halves trained at once, one per core, with
+  /// single-threaded products (default: when `BLASThreads.maximum` is at least 2 and the batch
+  /// has at least 64 rows). The gradient is the same full-batch mean either way; only the
+  /// rounding differs, so the same seed gives the same model for the same choice.
   /// - Precondition: rows ≥ 1; the model's parameters are initialised.
-  public init(model: LatentModel, latents: UnsafeBufferPointer<Float>, rows: Int, settings: TrainingSettings, seed: UInt64) {
+  public init(
+    model: LatentModel, latents: UnsafeBufferPointer<Float>, rows: Int, settings: TrainingSettings, seed: UInt64,
+    dataParallel: Bool? = nil
+  ) {
     let d = model.config.dimension
     precondition(rows >= 1 && latents.count == rows * d, "DiffusionTrainer: \(rows) rows")
     self.model = model
@@ -76,6 +89,13 @@ public final class DiffusionTrainer {
     epsilon = storage.matrix(rows: capacity, cols: d)
     sigma = [Float](repeating: 0, count: capacity)
     workspace = DenoiserWorkspace(config: model.config, capacity: capacity)
+    if dataParallel ?? (BLASThreads.maximum >= 2 && capacity >= 64), capacity >= 2 {
+      replica = Denoiser(config: model.config)
+      halfWorkspaces = (0..<2).map { _ in DenoiserWorkspace(config: model.config, capacity: (capacity + 1) / 2) }
+    } else {
+      replica = nil
+      halfWorkspaces = []
+    }
     adam = Adam(learningRate: settings.learningRate)
     ema = settings.emaDecay > 0 ? ExponentialMovingAverage(model.denoiser.arena, decay: settings.emaDecay) : nil
     generator = SeededGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_5EED)
@@ -130,11 +150,16 @@ public final class DiffusionTrainer {
   /// One optimisation step on clean rows `y` with noise `epsilon` and this trainer's σ draws.
   func step(clean y: Matrix, epsilon e: Matrix) -> Double {
     let denoiser = model.denoiser
-    let loss = sigma.withUnsafeBufferPointer {
-      denoiser.loss(clean: y, sigma: $0.baseAddress!, epsilon: e, workspace, gradient: true)
+    let loss: Double
+    if let replica, y.rows >= 2 {
+      loss = halvesLossAndGradients(clean: y, epsilon: e, replica: replica)
+    } else {
+      loss = sigma.withUnsafeBufferPointer {
+        denoiser.loss(clean: y, sigma: $0.baseAddress!, epsilon: e, workspace, gradient: true)
+      }
+      denoiser.arena.zeroGradients()
+      denoiser.backward(rows: y.rows, workspace)
     }
-    denoiser.arena.zeroGradients()
-    denoiser.backward(rows: y.rows, workspace)
     if let maxNorm = settings.gradientClip { _ = clipGradientNorm(denoiser.arena, maxNorm: maxNorm) }
     adam.update(denoiser.arena)
     if let ema {
@@ -145,6 +170,42 @@ public final class DiffusionTrainer {
       ema.update()
     }
     return loss
+  }
+
+  /// The loss and the model's gradients of the batch `y`, computed as two halves at once (the
+  /// model on the first, the replica with the same values on the second) and combined as the
+  /// full batch's mean: L = (n₁·L₁ + n₂·L₂)/n, and likewise the gradients.
+  func halvesLossAndGradients(clean y: Matrix, epsilon e: Matrix, replica: Denoiser) -> Double {
+    let denoiser = model.denoiser
+    let n = y.rows
+    let half = (n + 1) / 2
+    let parts = [0..<half, half..<n]
+    let values = denoiser.arena.values
+    replica.arena.values.baseAddress!.update(from: values.baseAddress!, count: values.count)
+    var losses = [0.0, 0.0]
+    losses.withUnsafeMutableBufferPointer { out in
+      sigma.withUnsafeBufferPointer { s in
+        let nets = [denoiser, replica]
+        ParallelFor.replicas(2) { k in
+          let part = parts[k]
+          out[k] = nets[k].loss(
+            clean: y.rows(part), sigma: s.baseAddress! + part.lowerBound, epsilon: e.rows(part),
+            halfWorkspaces[k], gradient: true)
+          nets[k].arena.zeroGradients()
+          nets[k].backward(rows: part.count, halfWorkspaces[k])
+        }
+      }
+    }
+    let first = Float(half) / Float(n)
+    let grads = denoiser.arena.grads
+    let other = replica.arena.grads
+    scale(grads.baseAddress!, by: first, count: grads.count)
+    if half < n {
+      // g = (n₁/n)·g₁ + (n₂/n)·g₂
+      let second = 1 - first
+      for i in 0..<grads.count { grads[i] += second * other[i] }
+    }
+    return (Double(half) * losses[0] + Double(n - half) * losses[1]) / Double(n)
   }
 
   func applySchedule(plannedEpochs: Int, budgetUsed: Double) {

@@ -33,6 +33,35 @@ import Testing
     #expect(y.toArray() == (0..<33).map { Float($0) })
   }
 
+  /// Each replica runs once, and every product inside is one-threaded, on whichever thread.
+  @Test(arguments: [1, 2, 3])
+  func replicasRunOnceEachWithOneThreadedProducts(count: Int) {
+    let calls = Mutex([Int](repeating: 0, count: count))
+    let products = Atomic<Int>(0)
+    ParallelFor.replicas(count) { k in
+      calls.withLock { $0[k] += 1 }
+      products.add(BLASThreads.count(m: 4096, n: 4096, k: 4096), ordering: .relaxed)
+    }
+    #expect(calls.withLock { $0 } == Array(repeating: 1, count: count))
+    #expect(products.load(ordering: .relaxed) == count)
+    // Outside, a large product may use every thread again.
+    #expect(BLASThreads.count(m: 4096, n: 4096, k: 4096) == BLASThreads.maximum)
+  }
+
+  /// Products in two replicas at once give the numbers of the same products on one thread.
+  @Test func replicaProductsEqualOneThreadedProducts() {
+    let t = TestBuffers(seed: 12)
+    let a = [t.normal(256, 300), t.normal(256, 300)]
+    let b = t.normal(300, 200)
+    let together = [t.zeros(256, 200), t.zeros(256, 200)]
+    ParallelFor.replicas(2) { k in gemm(a[k], b, into: together[k]) }
+    for k in 0..<2 {
+      let alone = t.zeros(256, 200)
+      ParallelFor.replicas(1) { _ in gemm(a[k], b, into: alone) }
+      #expect(together[k].toArray() == alone.toArray())
+    }
+  }
+
   @Test func pieceBoundsAreAlignedAndCover() {
     #expect(ParallelFor.pieceBounds(count: 100, pieces: 2, granularity: 16) == [0, 48, 100])
     #expect(ParallelFor.pieceBounds(count: 33, pieces: 2, granularity: 16) == [0, 16, 33])

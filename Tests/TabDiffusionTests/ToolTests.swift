@@ -104,7 +104,7 @@ func readStream(_ data: Data) throws -> (StreamHeader, [Float], Int) {
     #expect(values.allSatisfy { $0.isFinite })
   }
 
-  @Test func seedGivesTheSameRowsWhateverTheBatch() throws {
+  @Test func seedGivesTheSameRowsWhateverTheBatchAndThreads() throws {
     let dir = try DiffusePaths.scratch("seed")
     let z = dir.appendingPathComponent("z.bin")
     _ = try writeLatents(to: z, rows: 256)
@@ -114,8 +114,12 @@ func readStream(_ data: Data) throws -> (StreamHeader, [Float], Int) {
     let a = try readStream(try diffuse(common + ["--seed", "9"]).stdout).1
     let b = try readStream(try diffuse(common + ["--seed", "9", "--batch", "300"]).stdout).1
     let c = try readStream(try diffuse(common + ["--seed", "10"]).stdout).1
+    // One thread: the chunks run one after the other instead of two at once, with the same
+    // single-threaded products, so the same numbers.
+    let d = try readStream(try diffuse(common + ["--seed", "9", "--threads", "1"]).stdout).1
     #expect(a.count == 2400)
     #expect(a == b)
+    #expect(a == d)
     #expect(a != c)
     // Training is reproducible too: the same seed gives the same model values.
     let model2 = dir.appendingPathComponent("d2.model").path

@@ -71,6 +71,36 @@ public enum ParallelFor {
     }
   }
 
+  /// Data parallelism: calls `body(0)`, …, `body(count − 1)` at once, one per thread (the
+  /// calling thread and Dispatch workers), and returns when all have returned. For replicas of a
+  /// model that each take a slice of a batch: every product inside runs on its caller's thread
+  /// (`BLASThreads.count` says 1 on a replica's thread), and nested parallel loops run inline.
+  /// On small shapes two one-threaded products at once beat one two-threaded product (256-row
+  /// products split poorly across cores), and each body's numbers are those of one thread,
+  /// whichever thread runs it. With `count` 1, or while another parallel-for holds the
+  /// workers, the bodies run one after the other on the caller, still one-threaded.
+  public static func replicas(_ count: Int, _ body: (Int) -> Void) {
+    precondition(count >= 0, "ParallelFor.replicas: \(count)")
+    let inParallel =
+      count > 1 && busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    defer { if inParallel { busy.store(false, ordering: .releasing) } }
+    // As in `run`: `body` does not escape, and each call works on its own replica.
+    withoutActuallyEscaping(body) { body in
+      let shared = UncheckedSendable(body)
+      let replica = { @Sendable (k: Int) in
+        let outer = ReplicaThread.isReplica
+        ReplicaThread.mark(true)
+        defer { ReplicaThread.mark(outer) }
+        shared.value(k)
+      }
+      if inParallel {
+        DispatchQueue.concurrentPerform(iterations: count) { k in replica(k) }
+      } else {
+        for k in 0..<count { replica(k) }
+      }
+    }
+  }
+
   /// `pieces + 1` ascending bounds from 0 to `count`: equal pieces rounded to `granularity`.
   static func pieceBounds(count: Int, pieces: Int, granularity: Int) -> [Int] {
     let units = (count + granularity - 1) / granularity

@@ -26,9 +26,10 @@ public func gemmStrided(
     }
     return
   }
-  BLASThreads.use(BLASThreads.count(m: m, n: n, k: k))
-  cblas_sgemm(
-    CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
-    blasint(ldc))
+  BLASThreads.product(threads: BLASThreads.count(m: m, n: n, k: k)) {
+    cblas_sgemm(
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+      blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
+      blasint(ldc))
+  }
 }
