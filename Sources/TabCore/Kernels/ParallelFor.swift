@@ -16,6 +16,11 @@ import Synchronization
 ///   (OpenBLAS's pthread workers that just finished a product keep polling for the next one for
 ///   a short while, its THREAD_TIMEOUT, before they sleep; a loop started in that window shares
 ///   the cores with a poller. Not measured here: bench/ is the place to.)
+/// - Data parallelism is the one exception, and it is explicit: `replicas` runs a model's
+///   replicas at once, one per thread, and every product on a replica's thread is
+///   one-threaded (`BLASThreads.count`), so the threads busy are still at most the cores.
+///   `BLASThreads.product` keeps products that want different OpenBLAS thread counts from
+///   overlapping.
 /// - No nesting: only one parallel-for runs at a time in the process. A second one, whether
 ///   nested in a body or started on another thread meanwhile (tests run in parallel), runs
 ///   inline on its caller instead of asking for more threads. A body must not call `gemm`.
