@@ -216,12 +216,8 @@ public final class LatentSampler {
           }
         }
       }
-      if workers.count > 1 && chunks > 1 {
-        ParallelFor.replicas(workers.count, denoiseChunks)
-      } else {
-        // One thread, or a single chunk: one-threaded products, for the same numbers as above.
-        ParallelFor.replicas(1, denoiseChunks)
-      }
+      // Even with one worker or one chunk the products run one-threaded, for the same numbers.
+      ParallelFor.replicas(min(workers.count, chunks), denoiseChunks)
     }
     model.denormalize(result)
   }

@@ -199,12 +199,9 @@ public final class DiffusionTrainer {
     let first = Float(half) / Float(n)
     let grads = denoiser.arena.grads
     let other = replica.arena.grads
+    // g = (n₁/n)·g₁ + (n₂/n)·g₂ (both halves have rows: n ≥ 2)
     scale(grads.baseAddress!, by: first, count: grads.count)
-    if half < n {
-      // g = (n₁/n)·g₁ + (n₂/n)·g₂
-      let second = 1 - first
-      for i in 0..<grads.count { grads[i] += second * other[i] }
-    }
+    axpy(1 - first, other.baseAddress!, grads.baseAddress!, count: grads.count)
     return (Double(half) * losses[0] + Double(n - half) * losses[1]) / Double(n)
   }
 

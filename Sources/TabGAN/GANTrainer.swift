@@ -302,47 +302,17 @@ public final class GANTrainer {
     let h1 = a1.cols
     // Per packed row, one pass over a1's row adding its pac members' rows of V in order.
     let sources = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: pac)
-    defer { sources.deallocate() }
+    let ones = UnsafeMutablePointer<Float>.allocate(capacity: pac)
+    ones.initialize(repeating: 1, count: pac)
+    defer {
+      sources.deallocate()
+      ones.deallocate()
+    }
     for r in 0..<rows {
       for m in 0..<pac {
         sources[m] = UnsafePointer(v.row(m * c + Int(columns[r * pac + m])))
       }
-      addRows(a1.row(r), sources, count: pac, width: h1)
-    }
-  }
-
-  /// target += sources[0] + sources[1] + … over `width` floats, added in that order, one load
-  /// and store of each target vector (four independent vectors at a time).
-  private func addRows(
-    _ target: UnsafeMutablePointer<Float>, _ sources: UnsafePointer<UnsafePointer<Float>>,
-    count: Int, width: Int
-  ) {
-    typealias V = SIMD8<Float>
-    var o = 0
-    while o + 32 <= width {
-      let p = UnsafeMutableRawPointer(target + o)
-      var a0 = p.loadUnaligned(fromByteOffset: 0, as: V.self)
-      var a1 = p.loadUnaligned(fromByteOffset: 32, as: V.self)
-      var a2 = p.loadUnaligned(fromByteOffset: 64, as: V.self)
-      var a3 = p.loadUnaligned(fromByteOffset: 96, as: V.self)
-      for k in 0..<count {
-        let q = UnsafeRawPointer(sources[k] + o)
-        a0 += q.loadUnaligned(fromByteOffset: 0, as: V.self)
-        a1 += q.loadUnaligned(fromByteOffset: 32, as: V.self)
-        a2 += q.loadUnaligned(fromByteOffset: 64, as: V.self)
-        a3 += q.loadUnaligned(fromByteOffset: 96, as: V.self)
-      }
-      p.storeBytes(of: a0, toByteOffset: 0, as: V.self)
-      p.storeBytes(of: a1, toByteOffset: 32, as: V.self)
-      p.storeBytes(of: a2, toByteOffset: 64, as: V.self)
-      p.storeBytes(of: a3, toByteOffset: 96, as: V.self)
-      o += 32
-    }
-    while o < width {
-      var acc = target[o]
-      for k in 0..<count { acc += sources[k][o] }
-      target[o] = acc
-      o += 1
+      addScaledRows(a1.row(r), sources, ones, count: pac, width: h1)
     }
   }
 

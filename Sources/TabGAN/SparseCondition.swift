@@ -99,54 +99,7 @@ extension GANModel {
         scales[count] = tail[j]
         count += 1
       }
-      addRows(y.row(r), sources, scales, count: count, width: h)
-    }
-  }
-
-  /// target += Σ_k scales[k] · sources[k] over `width` floats, the terms added in order, one
-  /// load and store of each target vector.
-  private func addRows(
-    _ target: UnsafeMutablePointer<Float>, _ sources: UnsafePointer<UnsafePointer<Float>>,
-    _ scales: UnsafePointer<Float>, count: Int, width: Int
-  ) {
-    typealias V = SIMD8<Float>
-    var o = 0
-    // Four independent vectors at a time, so that the multiply-adds do not wait on each other.
-    while o + 32 <= width {
-      let p = UnsafeMutableRawPointer(target + o)
-      var a0 = p.loadUnaligned(fromByteOffset: 0, as: V.self)
-      var a1 = p.loadUnaligned(fromByteOffset: 32, as: V.self)
-      var a2 = p.loadUnaligned(fromByteOffset: 64, as: V.self)
-      var a3 = p.loadUnaligned(fromByteOffset: 96, as: V.self)
-      for k in 0..<count {
-        let scale = V(repeating: scales[k])
-        let q = UnsafeRawPointer(sources[k] + o)
-        a0 = a0.addingProduct(scale, q.loadUnaligned(fromByteOffset: 0, as: V.self))
-        a1 = a1.addingProduct(scale, q.loadUnaligned(fromByteOffset: 32, as: V.self))
-        a2 = a2.addingProduct(scale, q.loadUnaligned(fromByteOffset: 64, as: V.self))
-        a3 = a3.addingProduct(scale, q.loadUnaligned(fromByteOffset: 96, as: V.self))
-      }
-      p.storeBytes(of: a0, toByteOffset: 0, as: V.self)
-      p.storeBytes(of: a1, toByteOffset: 32, as: V.self)
-      p.storeBytes(of: a2, toByteOffset: 64, as: V.self)
-      p.storeBytes(of: a3, toByteOffset: 96, as: V.self)
-      o += 32
-    }
-    while o + 8 <= width {
-      let p = UnsafeMutableRawPointer(target + o)
-      var acc = p.loadUnaligned(as: V.self)
-      for k in 0..<count {
-        acc = acc.addingProduct(
-          V(repeating: scales[k]), UnsafeRawPointer(sources[k] + o).loadUnaligned(as: V.self))
-      }
-      p.storeBytes(of: acc, as: V.self)
-      o += 8
-    }
-    while o < width {
-      var acc = target[o]
-      for k in 0..<count { acc = acc.addingProduct(scales[k], sources[k][o]) }
-      target[o] = acc
-      o += 1
+      addScaledRows(y.row(r), sources, scales, count: count, width: h)
     }
   }
 
@@ -246,5 +199,53 @@ extension GANModel {
         j += 1
       }
     }
+  }
+}
+
+/// target += Σ_k scales[k] · sources[k] over `width` floats, the terms added in order, one
+/// load and store of each target vector. With unit scales it is a plain sum, bit for bit
+/// (a fused multiply-add by 1 rounds once, as an add does): the critic's first layer uses it so.
+func addScaledRows(
+  _ target: UnsafeMutablePointer<Float>, _ sources: UnsafePointer<UnsafePointer<Float>>,
+  _ scales: UnsafePointer<Float>, count: Int, width: Int
+) {
+  typealias V = SIMD8<Float>
+  var o = 0
+  // Four independent vectors at a time, so that the multiply-adds do not wait on each other.
+  while o + 32 <= width {
+    let p = UnsafeMutableRawPointer(target + o)
+    var a0 = p.loadUnaligned(fromByteOffset: 0, as: V.self)
+    var a1 = p.loadUnaligned(fromByteOffset: 32, as: V.self)
+    var a2 = p.loadUnaligned(fromByteOffset: 64, as: V.self)
+    var a3 = p.loadUnaligned(fromByteOffset: 96, as: V.self)
+    for k in 0..<count {
+      let scale = V(repeating: scales[k])
+      let q = UnsafeRawPointer(sources[k] + o)
+      a0 = a0.addingProduct(scale, q.loadUnaligned(fromByteOffset: 0, as: V.self))
+      a1 = a1.addingProduct(scale, q.loadUnaligned(fromByteOffset: 32, as: V.self))
+      a2 = a2.addingProduct(scale, q.loadUnaligned(fromByteOffset: 64, as: V.self))
+      a3 = a3.addingProduct(scale, q.loadUnaligned(fromByteOffset: 96, as: V.self))
+    }
+    p.storeBytes(of: a0, toByteOffset: 0, as: V.self)
+    p.storeBytes(of: a1, toByteOffset: 32, as: V.self)
+    p.storeBytes(of: a2, toByteOffset: 64, as: V.self)
+    p.storeBytes(of: a3, toByteOffset: 96, as: V.self)
+    o += 32
+  }
+  while o + 8 <= width {
+    let p = UnsafeMutableRawPointer(target + o)
+    var acc = p.loadUnaligned(as: V.self)
+    for k in 0..<count {
+      acc = acc.addingProduct(
+        V(repeating: scales[k]), UnsafeRawPointer(sources[k] + o).loadUnaligned(as: V.self))
+    }
+    p.storeBytes(of: acc, as: V.self)
+    o += 8
+  }
+  while o < width {
+    var acc = target[o]
+    for k in 0..<count { acc = acc.addingProduct(scales[k], sources[k][o]) }
+    target[o] = acc
+    o += 1
   }
 }

@@ -8,18 +8,11 @@ import Testing
 @testable import TabDiffusion
 
 @Suite struct DataParallelTests {
-  func trainer(rows: Int, parallel: Bool, seed: UInt64 = 6) -> DiffusionTrainer {
-    let data = mixture(rows: rows, seed: 4)
-    let m = LatentModel(
-      config: DiffusionConfig(dimension: 2, width: 16), origin: LatentOrigin(latentLayout(2), encoder: nil, model: nil))
-    var g = SeededGenerator(seed: 5)
-    m.denoiser.initialize(using: &g)
-    return data.withUnsafeBufferPointer {
-      DiffusionTrainer(
-        model: m, latents: $0, rows: rows,
-        settings: TrainingSettings(batchSize: 128, learningRate: 1e-2, schedule: .constant, emaDecay: 0),
-        seed: seed, dataParallel: parallel)
-    }
+  func trainer(rows: Int, parallel: Bool) -> DiffusionTrainer {
+    mixtureTrainer(
+      rows: rows, width: 16,
+      settings: TrainingSettings(batchSize: 128, learningRate: 1e-2, schedule: .constant, emaDecay: 0),
+      dataParallel: parallel)
   }
 
   /// The halves' combined loss and gradient against one pass over the whole batch, for an even

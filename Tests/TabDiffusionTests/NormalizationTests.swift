@@ -99,17 +99,9 @@ import Testing
   }
 
   func trainer(schedule: TrainingSettings.Schedule = .cosine, clip: Float? = nil) -> DiffusionTrainer {
-    let data = mixture(rows: 256, seed: 4)
-    let m = LatentModel(
-      config: DiffusionConfig(dimension: 2, width: 8), origin: LatentOrigin(latentLayout(2), encoder: nil, model: nil))
-    var g = SeededGenerator(seed: 5)
-    m.denoiser.initialize(using: &g)
-    return data.withUnsafeBufferPointer {
-      DiffusionTrainer(
-        model: m, latents: $0, rows: 256,
-        settings: TrainingSettings(batchSize: 64, learningRate: 1e-2, schedule: schedule, emaDecay: 0, gradientClip: clip),
-        seed: 6)
-    }
+    mixtureTrainer(
+      rows: 256, width: 8,
+      settings: TrainingSettings(batchSize: 64, learningRate: 1e-2, schedule: schedule, emaDecay: 0, gradientClip: clip))
   }
 
   /// With a time budget, the cosine follows whichever runs out first: half the budget spent

@@ -21,6 +21,21 @@ func mixture(rows: Int, seed: UInt64) -> [Float] {
   return values
 }
 
+/// A trainer on `rows` rows of the mixture: a 2-D model of `width`, initialised from seed 5,
+/// data drawn from seed 4 (shared by the tests of the trainer's options).
+func mixtureTrainer(
+  rows: Int, width: Int, settings: TrainingSettings, seed: UInt64 = 6, dataParallel: Bool? = nil
+) -> DiffusionTrainer {
+  let data = mixture(rows: rows, seed: 4)
+  let m = LatentModel(
+    config: DiffusionConfig(dimension: 2, width: width), origin: LatentOrigin(latentLayout(2), encoder: nil, model: nil))
+  var g = SeededGenerator(seed: 5)
+  m.denoiser.initialize(using: &g)
+  return data.withUnsafeBufferPointer {
+    DiffusionTrainer(model: m, latents: $0, rows: rows, settings: settings, seed: seed, dataParallel: dataParallel)
+  }
+}
+
 func latentLayout(_ dimension: Int) -> RowLayout {
   RowLayout(floatFields: (0..<dimension).map { FieldDescriptor(name: "z\($0)", role: "latent") })
 }
