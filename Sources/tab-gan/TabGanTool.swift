@@ -221,13 +221,7 @@ extension TabGanTool {
 
     func run() throws {
       if let threads { BLASThreads.maximum = threads }
-      let path = try modelOptions.existingPath(defaultName: "gan", trainHint: "tab-gan train")
-      let model = try GANModel.load(from: try FileInput(path: path))
-      guard let encoderJSON = model.info.encoder else {
-        throw GANError.notGANModel(path: path, detail: "it carries no table encoder")
-      }
-      let encoder = try TableEncoder.from(
-        StreamHeader(kind: .tokens, layout: model.info.layout, encoder: encoderJSON), path: path)
+      let (path, model, encoder) = try modelOptions.loadGANModel()
       let sampler: GANSampler
       do {
         let conditions = try self.conditions.map {
@@ -240,7 +234,7 @@ extension TabGanTool {
         throw ToolError(error.message, status: ExitStatus.usage)
       }
       let header = StreamHeader(
-        kind: .tokens, layout: model.info.layout, encoder: encoderJSON,
+        kind: .tokens, layout: model.info.layout, encoder: model.info.encoder,
         provenance: [provenanceStep(seed: seed)])
       let showProgress = !reporting.quiet && (reporting.progress || isatty(2) == 1)
       var last = monotonicSeconds()
@@ -296,13 +290,7 @@ extension TabGanTool {
     }
 
     func run() throws {
-      let path = try modelOptions.existingPath(defaultName: "gan", trainHint: "tab-gan train")
-      let model = try GANModel.load(from: try FileInput(path: path))
-      guard let encoderJSON = model.info.encoder else {
-        throw GANError.notGANModel(path: path, detail: "it carries no table encoder")
-      }
-      let encoder = try TableEncoder.from(
-        StreamHeader(kind: .tokens, layout: model.info.layout, encoder: encoderJSON), path: path)
+      let (path, model, encoder) = try modelOptions.loadGANModel()
       guard model.config.codeCount > 0 else {
         throw ToolError(
           "\(path): the model was trained without codes (--codes none)", status: ExitStatus.usage)
@@ -325,5 +313,19 @@ extension TabGanTool {
       let fraction = String(milli % 1000)
       return "\(milli / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
+  }
+}
+
+extension ModelOptions {
+  /// The trained model (-m, or the default path) and the table encoder it carries.
+  func loadGANModel() throws -> (path: String, model: GANModel, encoder: TableEncoder) {
+    let path = try existingPath(defaultName: "gan", trainHint: "tab-gan train")
+    let model = try GANModel.load(from: try FileInput(path: path))
+    guard let encoderJSON = model.info.encoder else {
+      throw GANError.notGANModel(path: path, detail: "it carries no table encoder")
+    }
+    let encoder = try TableEncoder.from(
+      StreamHeader(kind: .tokens, layout: model.info.layout, encoder: encoderJSON), path: path)
+    return (path, model, encoder)
   }
 }
