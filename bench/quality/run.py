@@ -2,7 +2,8 @@
 """The quality benchmark: both methods on every shared table, scored by tab-score.
 
     bench/quality/run.py [--quick] [--force] [--tables adult,magic] [--methods tabsyn,gan]
-                         [--budgets vae=2m,diffusion=5m,gan=2m]
+                         [--budgets vae=2m,diffusion=5m,gan=2m] [--bin DIR] [--score-threads N]
+    bench/quality/run.py --rescore [--quick] [--tables ...] [--methods ...] [--bin DIR] [--score-threads N]
 
 For each table and method it trains on the training split, samples as many rows, scores the
 synthetic table against the training split (holdout: adult-test for adult, a fixed 10% split
@@ -12,7 +13,13 @@ resumable: a finished cell (bench/out/quality/TABLE/METHOD/result.json) is skipp
 the tools stop at the budget, keep the best epoch, and tab-diffuse's cosine schedule follows the
 budget), so that the whole grid takes about an hour on 2 cores. --quick uses the first 2,000
 rows and 30-second budgets (a check of the harness).
-Only the Python standard library; the tools come from this checkout's release build.
+Every cell is scored with TabSyn's column types, bench/quality/types/TABLE.json (tab-score
+--schema); a table without such a file is scored with the types tab-score infers. --rescore
+runs only tab-score again (same command, same seed) on each finished cell's synthetic.csv,
+updates the score in its result.json (the training seconds and memory are kept) and rewrites
+RESULTS.md; nothing is trained.
+Only the Python standard library; the tools come from this checkout's release build, or from
+--bin DIR (default $TABPIPE_BIN), in which case nothing is built.
 """
 
 import argparse
@@ -29,6 +36,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
 OUT = os.path.join(ROOT, "bench", "out", "quality")
+TYPES = os.path.join(ROOT, "bench", "quality", "types")  # TABLE.json: TabSyn's column types, a tab-score --schema file
 
 # name: (training file, holdout file or None for a 90/10 split, target column, task)
 TABLES = {
@@ -134,8 +142,40 @@ def parse_budgets(text):
     return budgets
 
 
-def run_cell(table, method, bin_dir, quick, force, seed, budgets):
-    work = os.path.join(OUT, ("quick-" if quick else "") + table, method)
+def schema_file(table):
+    """TabSyn's column types for a table (bench/quality/types/TABLE.json), or None: tab-score infers them."""
+    path = os.path.join(TYPES, f"{table}.json")
+    return path if os.path.exists(path) else None
+
+
+def score_cell(table, work, env, seed, score_threads):
+    """Scores work/synthetic.csv against work/train.csv (holdout work/holdout.csv); returns (score, types)."""
+    w = work
+    target = TABLES[table][2]
+    schema = schema_file(table)
+    schema_option = f"--schema {schema} " if schema else ""
+    threads_option = f"--threads {score_threads} " if score_threads else ""
+    subprocess.run(
+        ["bash", "-c", f"tab-score -q --real {w}/train.csv --synthetic {w}/synthetic.csv --holdout {w}/holdout.csv "
+         f"--target '{target}' --seed {seed} {schema_option}{threads_option}--json {w}/score.json --report {w}/report.html > {w}/score.txt"],
+        check=True, env=env)
+    with open(os.path.join(w, "score.json")) as f:
+        score = json.load(f)
+    return score, (os.path.relpath(schema, ROOT) if schema else "inferred")
+
+
+def write_json(path, value):
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def cell_dir(table, method, quick):
+    return os.path.join(OUT, ("quick-" if quick else "") + table, method)
+
+
+def run_cell(table, method, bin_dir, quick, force, seed, budgets, score_threads=None):
+    work = cell_dir(table, method, quick)
     result_path = os.path.join(work, "result.json")
     budget = {stage: "30s" for stage in ("vae", "diffusion", "gan")} if quick else budgets
     used = {k: v for k, v in budget.items() if (k == "gan") == method.startswith("gan")}
@@ -149,7 +189,7 @@ def run_cell(table, method, bin_dir, quick, force, seed, budgets):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     paths, rows = prepare(table, quick, work)
-    target, task = TABLES[table][2], TABLES[table][3]
+    task = TABLES[table][3]
     env = dict(os.environ, PATH=bin_dir + ":" + os.environ["PATH"], WORK=work)
     stage = Stage(env)
     # Each training stage gets a wall-clock budget and the tool's default epochs (whichever ends first).
@@ -169,17 +209,37 @@ def run_cell(table, method, bin_dir, quick, force, seed, budgets):
         stage.run("sample", f"tab-gan sample -q -m {w}/gan.model -n {rows} --seed {seed} | tab-decode -q -o {w}/synthetic.csv")
     else:
         raise SystemExit(f"unknown method {method}")
-    target_option = f"--target '{target}'"
-    subprocess.run(
-        ["bash", "-c", f"tab-score -q --real {paths['train']} --synthetic {w}/synthetic.csv --holdout {paths['holdout']} "
-         f"{target_option} --seed {seed} --json {w}/score.json --report {w}/report.html > {w}/score.txt"],
-        check=True, env=env)
-    with open(os.path.join(w, "score.json")) as f:
-        score = json.load(f)
+    score, types = score_cell(table, w, env, seed, score_threads)
     result = {"table": table, "method": method, "rows": rows, "task": task, "budgets": used, "seconds": stage.seconds,
-              "peak_mib": stage.peak_mib, "score": score}
-    with open(result_path, "w") as f:
-        json.dump(result, f, indent=1)
+              "peak_mib": stage.peak_mib, "seed": seed, "types": types, "score": score}
+    write_json(result_path, result)
+    return result
+
+
+def rescore_cell(table, method, bin_dir, quick, seed, score_threads):
+    """Scores a finished cell's kept synthetic.csv again (no training); updates its result.json."""
+    work = cell_dir(table, method, quick)
+    result_path = os.path.join(work, "result.json")
+    if not os.path.exists(result_path):
+        return None
+    with open(result_path) as f:
+        result = json.load(f)
+    missing = [name for name in ("train.csv", "holdout.csv", "synthetic.csv") if not os.path.exists(os.path.join(work, name))]
+    if missing:
+        log(f"{table}/{method}: cannot rescore, {', '.join(missing)} not kept; left as it was")
+        return result
+    seed = result.get("seed", result.get("score", {}).get("seed", seed))  # the seed the cell was made and scored with
+    env = dict(os.environ, PATH=bin_dir + ":" + os.environ["PATH"], WORK=work)
+    log(f"{table}/{method}: rescoring {os.path.relpath(work, ROOT)}/synthetic.csv (seed {seed})")
+    old = {h["name"]: h["value"] for h in result.get("score", {}).get("headline", [])}
+    result["score"], result["types"] = score_cell(table, work, env, seed, score_threads)
+    result["seed"] = seed
+    result["rescored"] = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
+    write_json(result_path, result)
+    new = {h["name"]: h["value"] for h in result["score"].get("headline", [])}
+    error = lambda v: "–" if not isinstance(v, (int, float)) else f"{(1 - v) * 100:.2f}"
+    log(f"{table}/{method}: types {result['types']}; shape err % {error(old.get('shape'))} -> {error(new.get('shape'))}, "
+        f"trend err % {error(old.get('trend'))} -> {error(new.get('trend'))}")
     return result
 
 
@@ -199,6 +259,19 @@ def fmt(value, digits=2, scale=1.0):
 
 def write_results(results, quick):
     path = os.path.join(ROOT, "bench", "out", "RESULTS-quick.md") if quick else os.path.join(ROOT, "bench", "RESULTS.md")
+    typed = sorted({r["table"] for r in results if r.get("types", "inferred") != "inferred"})
+    inferred = sorted({r["table"] for r in results if r.get("types", "inferred") == "inferred"})
+    if not inferred:
+        types_note = ("Column types: TabSyn's fixed per-table types, as its evaluation uses them, given to tab-score with "
+                      "`--schema bench/quality/types/<table>.json` (provenance in bench/README.md).")
+    else:
+        types_note = (f"Column types: the types tab-score infers for {', '.join(inferred)}"
+                      + (f"; TabSyn's fixed per-table types (`--schema bench/quality/types/<table>.json`, provenance in "
+                         f"bench/README.md) for {', '.join(typed)}" if typed else "") + ".")
+    rescored = [r["rescored"] for r in results if r.get("rescored")]
+    if rescored:
+        types_note += (f" {len(rescored)} cells were rescored without retraining (`run.py --rescore`, latest {max(rescored)}); "
+                       "their train/sample seconds and memory are from the original runs.")
     lines = ["# Quality benchmark", "",
              "Made by `bench/quality/run.py`" + (" --quick (2,000 training rows, short budgets; not comparable to papers)" if quick else "")
              + f" on {time.strftime('%Y-%m-%d')}. Each cell: train on the training split, sample as many rows, score with "
@@ -206,6 +279,7 @@ def write_results(results, quick):
              f"split seed {SPLIT_SEED}). Errors in %, lower is better; AUCs and rates higher is better unless noted.", "",
              f"Cells on this page: {len(results)} of {len(TABLES) * 3} (tables x methods tabsyn, gan, gan-plain); "
              f"1-minute load average when written: {os.getloadavg()[0]:.1f} (the seconds columns are only comparable on a quiet machine).", "",
+             types_note, "",
              "| table | method | budgets | shape err % | trend err % | tree AUC | logistic C2ST | α-precision | β-recall | MLE synth / real | DCR share | train s | sample s | peak MiB |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for r in results:
@@ -249,15 +323,32 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budgets", default=DEFAULT_BUDGETS,
                         help=f"wall-clock budget per training stage (default {DEFAULT_BUDGETS})")
+    parser.add_argument("--rescore", action="store_true",
+                        help="run only tab-score again on every finished cell's synthetic.csv and rewrite RESULTS.md; no training")
+    parser.add_argument("--bin", default=os.environ.get("TABPIPE_BIN"),
+                        help="directory of the tab-* binaries (default $TABPIPE_BIN); without it the release build is made and used")
+    parser.add_argument("--score-threads", type=int, help="tab-score --threads (default: tab-score's)")
     args = parser.parse_args()
     budgets = parse_budgets(args.budgets)
-    subprocess.run(["swift", "build", "-c", "release", "-q"], cwd=ROOT, check=True)
-    bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
+    if args.bin:
+        bin_dir = os.path.abspath(args.bin)
+    else:
+        subprocess.run(["swift", "build", "-c", "release", "-q"], cwd=ROOT, check=True)
+        bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                                 capture_output=True, text=True).stdout.strip()
+    if args.rescore:
+        for table in args.tables.split(","):
+            for method in args.methods.split(","):
+                try:
+                    rescore_cell(table, method, bin_dir, args.quick, args.seed, args.score_threads)
+                except subprocess.CalledProcessError as error:
+                    log(f"{table}/{method}: rescoring failed ({error}); its old score is kept")
+        write_results(finished_cells(args.quick), args.quick)
+        return
     for table in args.tables.split(","):
         for method in args.methods.split(","):
             try:
-                run_cell(table, method, bin_dir, args.quick, args.force, args.seed, budgets)
+                run_cell(table, method, bin_dir, args.quick, args.force, args.seed, budgets, args.score_threads)
             except subprocess.CalledProcessError as error:
                 log(f"{table}/{method}: failed ({error}); going on")
             write_results(finished_cells(args.quick), args.quick)
