@@ -40,6 +40,11 @@ public final class GANTrainer {
   var criticGradientsZero = false, generatorGradientsZero = false
   /// The one random stream of a run: every draw comes from it, so a seed fixes the run.
   public var random: SeededGenerator
+  /// Whether the generator-and-Q update reuses the fake batch the critic update just scored
+  /// (its z, conditions, codes and forward pass: the generator's weights have not moved in
+  /// between) instead of generating a fresh one as CTGAN does. Saves the second generator
+  /// forward and its draws, about an eighth of a step (docs/gan.md); the default.
+  public var reuseFakeBatch = true
   let pass: GeneratorPass
   let workspace = Workspace()
   let condition: Matrix  // (B, C)
@@ -179,7 +184,7 @@ public final class GANTrainer {
     statistics.critic += criticLoss()
     criticAdam.updateZeroingGradients(criticArena)
     criticGradientsZero = true
-    let g = generatorLoss()
+    let g = generatorLoss(freshBatch: !reuseFakeBatch)
     generatorAdam.updateZeroingGradients(model.arena)
     generatorGradientsZero = true
     pass.conditionWeightsCurrent = false
@@ -446,17 +451,21 @@ public final class GANTrainer {
     return mean(yFake) - mean(yReal) + gp
   }
 
-  /// The generator-and-Q update's loss and gradients (zeroed first), fresh z, conditions and
-  /// codes: −mean D(fake) + L_cond + λ·L_I. The critic's weights get no gradient.
-  func generatorLoss() -> (
+  /// The generator-and-Q update's loss and gradients (zeroed first): −mean D(fake) + L_cond +
+  /// λ·L_I. With `freshBatch`, on new z, conditions and codes; without, on the batch the last
+  /// `criticLoss` generated (its forward pass is still in `pass`). The critic's weights get no
+  /// gradient.
+  func generatorLoss(freshBatch: Bool = true) -> (
     generator: Float, conditional: Float, crossEntropy: Float, accuracy: Float
   ) {
     let b = config.batch
     let r = b / config.pac
     let c = model.layout.conditionWidth
-    drawInputs()
-    model.forward(pass, training: true)
-    model.activate(pass)
+    if freshBatch {
+      drawInputs()
+      model.forward(pass, training: true)
+      model.activate(pass)
+    }
     drawMasks(savedFake)
     criticFirstLayer(
       data: pass.output.base, columns: pass.conditionColumns, rows: r, into: savedFake.a1)
@@ -615,6 +624,22 @@ public final class GANTrainer {
     random = state
     pass.conditionWeightsCurrent = false
     return criticLoss()
+  }
+
+  /// The generator's gradients from one critic update then the generator update on the
+  /// critic's fake batch: reused as in training, or with the generator's forward pass run again
+  /// on the same draws first. The two agree exactly when the critic update leaves the
+  /// generator's pass untouched, which is what makes the reuse sound (tests).
+  public func generatorGradientsAfterCriticUpdate(recomputingForward: Bool) -> [Float] {
+    _ = criticLoss()
+    criticAdam.updateZeroingGradients(criticArena)
+    criticGradientsZero = true
+    if recomputingForward {
+      model.forward(pass, training: true)
+      model.activate(pass)
+    }
+    _ = generatorLoss(freshBatch: false)
+    return Array(model.arena.grads)
   }
 
   /// The critic's parameters (gradient checks).

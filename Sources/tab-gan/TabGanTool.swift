@@ -82,6 +82,9 @@ extension TabGanTool {
     @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Learning rate of both Adam optimisers.")
     var learningRate: Float = 2e-4
 
+    @Flag(help: "Generate a second, fresh batch for each generator update, as CTGAN does (default: reuse the batch the critic update just scored).")
+    var freshFake = false
+
     func validate() throws {
       guard pac >= 1, batch >= pac, batch % pac == 0 else {
         throw ValidationError(
@@ -129,6 +132,7 @@ extension TabGanTool {
       var random = SeededGenerator(seed: training.seed)
       let model = GANModel(config: config, layout: layout, info: info, using: &random)
       let trainer = GANTrainer(model: model, sampler: sampler, using: &random)
+      trainer.reuseFakeBatch = !freshFake
       let path = try modelOptions.pathForWriting(defaultName: "gan")
       let target = try OutputTarget(path: path, binary: true, force: true, inputs: [input])
       let reporter = try EpochReporter(
