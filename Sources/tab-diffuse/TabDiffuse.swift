@@ -37,6 +37,8 @@ enum Recipe {
   static let ema: Float = 0.999
   static let clip: Float = 1
   static let normalization = DiffusionConfig.Normalization.standard
+  static let sigmaMean: Float = -1.2
+  static let sigmaStd: Float = 1.2
   static let steps = 30
   static let sampleBatch = 4096
 }
@@ -83,6 +85,12 @@ extension TabDiffuse {
     @Option(help: "Clip each step's gradient to this norm (0: no clipping).")
     var clip = Recipe.clip
 
+    @Option(help: "Mean of ln(sigma) for the training noise levels (EDM's P_mean).")
+    var sigmaMean = Recipe.sigmaMean
+
+    @Option(help: "Standard deviation of ln(sigma) for the training noise levels (EDM's P_std).")
+    var sigmaStd = Recipe.sigmaStd
+
     func validate() throws {
       if width < 2 || width % 2 != 0 { throw ValidationError("--width must be an even number of at least 2 (got \(width)).") }
       if depth < 1 || depth > 64 { throw ValidationError("--depth must be 1 to 64 (got \(depth)).") }
@@ -96,6 +104,10 @@ extension TabDiffuse {
         throw ValidationError("--normalization must be standard or fixed (got '\(normalization)').")
       }
       if !(clip >= 0) || !clip.isFinite { throw ValidationError("--clip must be 0 or positive (got \(clip)).") }
+      if !sigmaMean.isFinite || abs(sigmaMean) > 10 {
+        throw ValidationError("--sigma-mean must be between -10 and 10 (got \(sigmaMean)).")
+      }
+      if !(sigmaStd > 0 && sigmaStd <= 10) { throw ValidationError("--sigma-std must be in (0, 10] (got \(sigmaStd)).") }
     }
 
     func run() throws {
@@ -112,7 +124,7 @@ extension TabDiffuse {
 
       let config = DiffusionConfig(
         dimension: origin.layout.floatWidth, width: width, depth: depth,
-        normalization: DiffusionConfig.Normalization(rawValue: normalization)!)
+        logSigmaMean: sigmaMean, logSigmaStd: sigmaStd, normalization: DiffusionConfig.Normalization(rawValue: normalization)!)
       let latentModel = LatentModel(config: config, origin: origin)
       var generator = SeededGenerator(seed: training.seed)
       latentModel.denoiser.initialize(using: &generator)

@@ -5,7 +5,8 @@
 #
 # Environment: DIFF_OPTS / VAE_OPTS (extra train options), STEPS (sample steps), BIN (default
 # the checkout's release build, built first). Prints one line per stage with its seconds and the scores at the end
-# (shape error = 100·(1 − Column Shapes), trend error = 100·(1 − Column Pair Trends)).
+# (shape error = 100·(1 − Column Shapes), trend error = 100·(1 − Column Pair Trends)), with the
+# column types TabSyn's evaluation uses (bench/quality/types/adult.json: education-num numerical).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -32,5 +33,5 @@ stage sample sh -c "'$bin/tab-diffuse' sample -m diff.model -n 32561 --seed 7 ${
 stage decode sh -c "'$bin/tab-vae' decode -m vae.model < s.bin | '$bin/tab-decode' > synth.csv"
 printf '%-8s %6.1f s\n' total "$(echo "$(date +%s.%N) - $start" | bc)"
 "$bin/tab-score" -q --real adult.csv --synthetic synth.csv --holdout "$data/adult-test.csv" --target income \
-  --encoder enc.model --no-distances --json score.json > /dev/null || true
+  --schema "$root/bench/quality/types/adult.json" --no-distances --json score.json > /dev/null || true
 python3 "$here/score.py" score.json

@@ -10,7 +10,9 @@
 # Environment: CELL, a folder holding vae.model, latents.bin (its latents of the training table),
 # tokens.bin (the encoder), train.csv and holdout.csv (default: bench/out/quality/adult/tabsyn,
 # which bench/quality/run.py --tables adult --methods tabsyn leaves behind); TARGET (income);
-# SAMPLE_OPTIONS (extra tab-diffuse sample options); BIN (default the release build).
+# SAMPLE_OPTIONS (extra tab-diffuse sample options); BIN (default the release build); SCHEMA, a
+# tab-score schema file to score with instead of the encoder's column types (e.g.
+# bench/diffusion/adult-tabsyn-types.json, the types TabSyn's evaluation uses).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -27,9 +29,11 @@ t1=$(date +%s.%N)
 # shellcheck disable=SC2086
 "$bin/tab-diffuse" sample -m "$out/d.model" -n "$rows" --seed 7 --threads 1 ${SAMPLE_OPTIONS:-} > "$out/s.bin"
 t2=$(date +%s.%N)
+types=(--encoder "$cell/tokens.bin")
+[[ -n "${SCHEMA:-}" ]] && types=(--schema "$SCHEMA")
 "$bin/tab-vae" decode -m "$cell/vae.model" < "$out/s.bin" | "$bin/tab-decode" > "$out/synthetic.csv"
 "$bin/tab-score" -q --real "$cell/train.csv" --synthetic "$out/synthetic.csv" --holdout "$cell/holdout.csv" \
-  --target "${TARGET:-income}" --encoder "$cell/tokens.bin" --no-distances --threads 1 --json "$out/score.json" > /dev/null || true
+  --target "${TARGET:-income}" "${types[@]}" --no-distances --threads 1 --json "$out/score.json" > /dev/null || true
 python3 - "$out" "$train_opts" "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)" <<'PY'
 import json, sys
 out, opts, train_s, sample_s = sys.argv[1:5]
