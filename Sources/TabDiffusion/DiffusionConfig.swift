@@ -39,6 +39,9 @@ public struct DiffusionConfig: Codable, Equatable, Sendable {
     /// assumes, so low-variance dimensions (tight category clusters) are not drowned by the
     /// loss on the wide ones (docs/diffusion-recipe.md).
     case standard
+    /// σ_data·Σ^(−1/2)·(z − mean) with the latents' full covariance Σ (Whitening.swift): every
+    /// direction, not only every axis, gets σ_data.
+    case whiten
   }
 
   public init(

@@ -98,8 +98,10 @@ public struct DiffusionModelConfiguration: Codable, Equatable, Sendable {
 /// The denoiser, the latent normalisation and the latent stream's header members.
 public final class LatentModel {
   public let denoiser: Denoiser
-  /// `normalization.mean` (1, D): the training latents' mean, and with `.standard`
-  /// normalisation `normalization.scale` (1, D): the divisor std_j / σ_data (checkpoint buffers).
+  /// `normalization.mean` (1, D): the training latents' mean; with `.standard` normalisation
+  /// `normalization.scale` (1, D): the divisor std_j / σ_data; with `.whiten`
+  /// `normalization.whitening` (D, D) σ_data·Σ^(−1/2) and `normalization.coloring` (D, D) its
+  /// inverse (checkpoint buffers).
   public let buffers: ParameterArena
   public let origin: LatentOrigin
   public var training: TrainingSummary?
@@ -111,18 +113,24 @@ public final class LatentModel {
     precondition(origin.layout.floatWidth == config.dimension, "LatentModel: dimension")
     denoiser = Denoiser(config: config)
     var shapes = [ParameterShape("normalization.mean", rows: 1, cols: config.dimension)]
-    if config.normalization == .standard {
-      shapes.append(ParameterShape("normalization.scale", rows: 1, cols: config.dimension))
+    switch config.normalization {
+    case .fixed: break
+    case .standard: shapes.append(ParameterShape("normalization.scale", rows: 1, cols: config.dimension))
+    case .whiten:
+      shapes.append(ParameterShape("normalization.whitening", rows: config.dimension, cols: config.dimension))
+      shapes.append(ParameterShape("normalization.coloring", rows: config.dimension, cols: config.dimension))
     }
     buffers = ParameterArena(shapes)
     self.origin = origin
   }
 
-  /// The divisor of each dimension: std_j / σ_data (`.standard`) or the fixed scale.
+  /// The divisor of each dimension: std_j / σ_data (`.standard`) or the fixed scale
+  /// (`.whiten` has none: it mixes dimensions).
   func divisor(_ j: Int) -> Float {
     switch config.normalization {
     case .fixed: return config.latentScale
     case .standard: return buffers["normalization.scale"].value.base[j]
+    case .whiten: preconditionFailure("LatentModel.divisor: whitening has no per-dimension divisor")
     }
   }
 
@@ -138,6 +146,10 @@ public final class LatentModel {
     }
     let means = sums.map { $0 / n }
     for j in 0..<d { mean.base[j] = Float(means[j]) }
+    if config.normalization == .whiten {
+      fitWhitening(latents, means: means)
+      return
+    }
     guard config.normalization == .standard else { return }
     var squares = [Double](repeating: 0, count: d)
     for i in 0..<latents.rows {
@@ -155,8 +167,56 @@ public final class LatentModel {
     }
   }
 
-  /// (z − mean) / divisor in place.
+  /// Σ (accumulated in Double over the rows) and the whitening and colouring matrices.
+  func fitWhitening(_ latents: Matrix, means: [Double]) {
+    let d = config.dimension
+    var covariance = [Double](repeating: 0, count: d * d)
+    var centred = [Double](repeating: 0, count: d)
+    for i in 0..<latents.rows {
+      let row = latents.row(i)
+      for j in 0..<d { centred[j] = Double(row[j]) - means[j] }
+      for j in 0..<d {
+        let cj = centred[j]
+        for k in j..<d { covariance[j * d + k] += cj * centred[k] }
+      }
+    }
+    let n = Double(max(latents.rows, 1))
+    for j in 0..<d {
+      for k in j..<d {
+        covariance[j * d + k] /= n
+        covariance[k * d + j] = covariance[j * d + k]
+      }
+    }
+    let (whitening, coloring) = whiteningMatrices(
+      covariance: covariance, n: d, sigmaData: Double(config.sigmaData))
+    let w = buffers["normalization.whitening"].value
+    let c = buffers["normalization.coloring"].value
+    for k in 0..<d * d {
+      w.base[k] = Float(whitening[k])
+      c.base[k] = Float(coloring[k])
+    }
+  }
+
+  /// `x ← (x + shift)·M` in place (M symmetric D × D), through a scratch copy.
+  func multiplyRows(_ x: Matrix, by m: Matrix, addingFirst shift: Float) {
+    let workspace = Workspace()
+    withExtendedLifetime(workspace) {
+      let copy = workspace.matrix(rows: x.rows, cols: x.cols)
+      for i in 0..<x.rows {
+        let from = x.row(i)
+        let to = copy.row(i)
+        for j in 0..<x.cols { to[j] = from[j] + shift * mean.base[j] }
+      }
+      gemm(copy, m, into: x)
+    }
+  }
+
+  /// (z − mean) / divisor in place, or σ_data·Σ^(−1/2)·(z − mean) with `.whiten`.
   public func normalize(_ latents: Matrix) {
+    if config.normalization == .whiten {
+      multiplyRows(latents, by: buffers["normalization.whitening"].value, addingFirst: -1)
+      return
+    }
     let inverses = (0..<config.dimension).map { 1 / divisor($0) }
     for i in 0..<latents.rows {
       let row = latents.row(i)
@@ -164,8 +224,16 @@ public final class LatentModel {
     }
   }
 
-  /// x·divisor + mean in place.
+  /// x·divisor + mean in place (with `.whiten`, Σ^(1/2)·x/σ_data + mean).
   public func denormalize(_ x: Matrix) {
+    if config.normalization == .whiten {
+      multiplyRows(x, by: buffers["normalization.coloring"].value, addingFirst: 0)
+      for i in 0..<x.rows {
+        let row = x.row(i)
+        for j in 0..<x.cols { row[j] += mean.base[j] }
+      }
+      return
+    }
     let scales = (0..<config.dimension).map(divisor)
     for i in 0..<x.rows {
       let row = x.row(i)

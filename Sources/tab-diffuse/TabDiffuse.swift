@@ -79,7 +79,7 @@ extension TabDiffuse {
     @Option(help: "Decay of the exponential moving average of the weights (0: off; the average is what is saved).")
     var ema = Recipe.ema
 
-    @Option(help: "Latent normalisation: standard (per dimension, to EDM's sigma_data) or fixed (TabSyn's (z - mean) / 2).")
+    @Option(help: "Latent normalisation: standard (per dimension, to EDM's sigma_data), whiten (the full covariance, to sigma_data) or fixed (TabSyn's (z - mean) / 2).")
     var normalization = Recipe.normalization.rawValue
 
     @Option(help: "Clip each step's gradient to this norm (0: no clipping).")
@@ -101,7 +101,7 @@ extension TabDiffuse {
       }
       if !(ema >= 0 && ema < 1) { throw ValidationError("--ema must be in [0, 1) (got \(ema)).") }
       if DiffusionConfig.Normalization(rawValue: normalization) == nil {
-        throw ValidationError("--normalization must be standard or fixed (got '\(normalization)').")
+        throw ValidationError("--normalization must be standard, whiten or fixed (got '\(normalization)').")
       }
       if !(clip >= 0) || !clip.isFinite { throw ValidationError("--clip must be 0 or positive (got \(clip)).") }
       if !sigmaMean.isFinite || abs(sigmaMean) > 10 {
