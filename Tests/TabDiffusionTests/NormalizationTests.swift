@@ -77,14 +77,8 @@ import Testing
   }
 
   @Test func standardScaleRoundTripsThroughTheModelFile() throws {
-    let latents = spreadLatents(rows: 500)
     let m = model(.standard)
-    var g = SeededGenerator(seed: 1)
-    m.denoiser.initialize(using: &g)
-    m.fitNormalization(latents)
-    let sink = MemoryOutput()
-    try m.write(to: sink, provenance: [])
-    let (loaded, _) = try LatentModel.read(from: MemoryInput(sink.bytes, name: "m.model"))
+    let loaded = try writtenAndRead(m, fittedTo: spreadLatents(rows: 500))
     #expect(loaded.config.normalization == .standard)
     #expect(loaded.buffers["normalization.scale"].value.toArray() == m.buffers["normalization.scale"].value.toArray())
   }
@@ -132,4 +126,15 @@ import Testing
     let moved = zip(clipped.snapshot(), free.snapshot()).map { abs($0 - $1) }.max() ?? 0
     #expect(moved > 0)
   }
+}
+
+/// `m` with initialised weights and its normalisation fitted to `latents`, written to a model
+/// file in memory and read back.
+func writtenAndRead(_ m: LatentModel, fittedTo latents: Matrix) throws -> LatentModel {
+  var g = SeededGenerator(seed: 1)
+  m.denoiser.initialize(using: &g)
+  m.fitNormalization(latents)
+  let sink = MemoryOutput()
+  try m.write(to: sink, provenance: [])
+  return try LatentModel.read(from: MemoryInput(sink.bytes, name: "m.model")).0
 }

@@ -101,14 +101,8 @@ import Testing
   }
 
   @Test func whiteningRoundTripsThroughTheModelFile() throws {
-    let latents = correlatedLatents(rows: 500)
     let m = model()
-    var g = SeededGenerator(seed: 1)
-    m.denoiser.initialize(using: &g)
-    m.fitNormalization(latents)
-    let sink = MemoryOutput()
-    try m.write(to: sink, provenance: [])
-    let (loaded, _) = try LatentModel.read(from: MemoryInput(sink.bytes, name: "m.model"))
+    let loaded = try writtenAndRead(m, fittedTo: correlatedLatents(rows: 500))
     #expect(loaded.config.normalization == .whiten)
     for name in ["normalization.mean", "normalization.whitening", "normalization.coloring"] {
       #expect(loaded.buffers[name].value.toArray() == m.buffers[name].value.toArray(), "\(name)")
