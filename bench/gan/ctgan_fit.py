@@ -32,7 +32,13 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    data = pd.read_csv(args.csv, na_values=[], keep_default_na=False)
+    # Every cell as text first, then the columns whose every cell is a number as numbers: pandas
+    # would otherwise read TRUE/FALSE as booleans and write them back as True/False.
+    data = pd.read_csv(args.csv, dtype=str, na_values=[], keep_default_na=False)
+    for c in data.columns:
+        numbers = pd.to_numeric(data[c], errors="coerce")
+        if numbers.notna().all():
+            data[c] = numbers
     # The same column kinds tab-encode infers: text columns and integer columns with at most
     # 20 distinct values are discrete.
     discrete = [

@@ -7,7 +7,8 @@
 # package rejects missing numbers; TabSyn drops them too).
 #   bench/gan/tables.sh [EPOCHS] [TABLE...]      (default 30; all five tables)
 # Needs bench/out/quality/<table>/gan/{train,holdout}.csv (bench/quality/run.py) and bench/.venv
-# with ctgan. Writes bench/out/gan/tables/<table>/ and prints one line per run, then a table.
+# with ctgan. Writes bench/out/gan/tables/<table>/ and prints a table. REPORT=1 only prints the
+# table from the runs already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${BIN:-.build/release}
@@ -18,6 +19,7 @@ tables=("$@")
 out=bench/out/gan/tables
 py=bench/.venv/bin/python
 for t in "${tables[@]}"; do
+  [[ ${REPORT:-0} = 1 ]] && break
   q=bench/out/quality/$t/gan
   w=$out/$t
   mkdir -p "$w"
@@ -32,6 +34,7 @@ for t in "${tables[@]}"; do
   rows=$(($(wc -l < "$w/train.csv") - 1))
   "$bin/tab-encode" -q --numeric gmm --seed 0 -o "$w/tok" "$w/train.csv"
   for codes in none cat:10,cont:2; do
+    rm -f "$w/$codes.log"  # --log appends
     "$bin/tab-gan" train -q --codes "$codes" --epochs "$epochs" --threads 1 --seed 0 -m "$w/$codes.model" --log "$w/$codes.log" "$w/tok"
     "$bin/tab-gan" sample -q -m "$w/$codes.model" -n "$rows" --seed 0 --threads 1 | "$bin/tab-decode" -q -o "$w/$codes.csv"
   done
