@@ -38,27 +38,21 @@ extension Adam {
     let m = arena.m.baseAddress!, v = arena.v.baseAddress!
     let count = arena.count
     precondition(count % 8 == 0, "updateZeroingGradients: arena sections are whole vectors")
-    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> V {
-      UnsafeRawPointer(p).loadUnaligned(as: V.self)
-    }
-    @inline(__always) func store(_ x: V, _ p: UnsafeMutablePointer<Float>) {
-      UnsafeMutableRawPointer(p).storeBytes(of: x, as: V.self)
-    }
     let zero = V()
     var i = 0
     while i < count {
-      var theta = load(values + i)
-      let g = load(grads + i).addingProduct(l2, theta)
+      var theta = loadFloats(V.self, values + i)
+      let g = loadFloats(V.self, grads + i).addingProduct(l2, theta)
       theta *= decay
-      let mi = (b1 * load(m + i)).addingProduct(oneMinusBeta1, g)
-      let vi = (b2 * load(v + i)).addingProduct(oneMinusBeta2 * g, g)
+      let mi = (b1 * loadFloats(V.self, m + i)).addingProduct(oneMinusBeta1, g)
+      let vi = (b2 * loadFloats(V.self, v + i)).addingProduct(oneMinusBeta2 * g, g)
       // PyTorch's stepSize · m / (√v / √c2 + ε) with √c2 multiplied through: one division
       // instead of two (the divider is this loop's bottleneck); equal up to rounding.
       theta = theta - scaledStep * mi / (vi.squareRoot() + scaledEpsilon)
-      store(mi, m + i)
-      store(vi, v + i)
-      store(theta, values + i)
-      store(zero, grads + i)
+      storeFloats(mi, m + i)
+      storeFloats(vi, v + i)
+      storeFloats(theta, values + i)
+      storeFloats(zero, grads + i)
       i += 8
     }
   }

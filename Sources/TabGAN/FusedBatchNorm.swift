@@ -28,12 +28,6 @@ func batchNormReLUForward(
   let momentum = norm.momentum
   let epsilon = norm.epsilon
   typealias V = SIMD16<Float>
-  @inline(__always) func load(_ p: UnsafePointer<Float>) -> V {
-    UnsafeRawPointer(p).loadUnaligned(as: V.self)
-  }
-  @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
-  }
   let inverseRows = 1 / Float(rows)
   let unbiasing = Float(rows) / Float(rows - 1)
   let keep = 1 - momentum
@@ -41,27 +35,27 @@ func batchNormReLUForward(
   var j = 0
   while j + 16 <= width {
     var sums = V()
-    for i in 0..<rows { sums += load(xs + i * width + j) }
+    for i in 0..<rows { sums += loadFloats(V.self, xs + i * width + j) }
     let m = sums * inverseRows
     var squares = V()
     for i in 0..<rows {
-      let d = load(xs + i * width + j) - m
+      let d = loadFloats(V.self, xs + i * width + j) - m
       squares = squares.addingProduct(d, d)
     }
     let variance = squares * inverseRows
     let r = 1 / (variance + V(repeating: epsilon)).squareRoot()
-    store(m, mean + j)
-    store(r, rstd + j)
-    let runningM = keep * load(runningMean + j)
-    store(runningM.addingProduct(V(repeating: momentum), m), runningMean + j)
-    let runningV = keep * load(runningVariance + j)
-    store(runningV.addingProduct(V(repeating: momentum), variance * unbiasing), runningVariance + j)
-    let scale = r * load(gamma + j)
-    let shift = load(beta + j) - m * scale
+    storeFloats(m, mean + j)
+    storeFloats(r, rstd + j)
+    let runningM = keep * loadFloats(V.self, runningMean + j)
+    storeFloats(runningM.addingProduct(V(repeating: momentum), m), runningMean + j)
+    let runningV = keep * loadFloats(V.self, runningVariance + j)
+    storeFloats(runningV.addingProduct(V(repeating: momentum), variance * unbiasing), runningVariance + j)
+    let scale = r * loadFloats(V.self, gamma + j)
+    let shift = loadFloats(V.self, beta + j) - m * scale
     let zero = V()
     for i in 0..<rows {
-      let y = shift.addingProduct(load(xs + i * width + j), scale)
-      store(y.replacing(with: zero, where: y .< zero), out + i * ldOut + j)
+      let y = shift.addingProduct(loadFloats(V.self, xs + i * width + j), scale)
+      storeFloats(y.replacing(with: zero, where: y .< zero), out + i * ldOut + j)
     }
     j += 16
   }
@@ -112,39 +106,33 @@ func batchNormReLUBackward(
   let mean = saved.mean.base
   let rstd = saved.rstd.base
   typealias V = SIMD16<Float>
-  @inline(__always) func load(_ p: UnsafePointer<Float>) -> V {
-    UnsafeRawPointer(p).loadUnaligned(as: V.self)
-  }
-  @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
-  }
   let inverseRows = 1 / Float(rows)
   let xs = x.base
   let zero = V()
   var j = 0
   while j + 16 <= width {
-    let m = load(mean + j)
-    let r = load(rstd + j)
+    let m = loadFloats(V.self, mean + j)
+    let r = loadFloats(V.self, rstd + j)
     var dySums = V()
     var dyNormSums = V()
     for i in 0..<rows {
-      let g = load(dA + i * ldGradient + j).replacing(
-        with: zero, where: .!(load(a + i * ldActivation + j) .> zero))
-      let n = (load(xs + i * width + j) - m) * r
+      let g = loadFloats(V.self, dA + i * ldGradient + j).replacing(
+        with: zero, where: .!(loadFloats(V.self, a + i * ldActivation + j) .> zero))
+      let n = (loadFloats(V.self, xs + i * width + j) - m) * r
       dySums += g
       dyNormSums = dyNormSums.addingProduct(g, n)
     }
-    store(load(dbeta + j) + dySums, dbeta + j)
-    store(load(dgamma + j) + dyNormSums, dgamma + j)
-    let factor = r * load(gamma + j)
+    storeFloats(loadFloats(V.self, dbeta + j) + dySums, dbeta + j)
+    storeFloats(loadFloats(V.self, dgamma + j) + dyNormSums, dgamma + j)
+    let factor = r * loadFloats(V.self, gamma + j)
     let dyMean = dySums * inverseRows
     let dyNormMean = dyNormSums * inverseRows
     for i in 0..<rows {
-      let g = load(dA + i * ldGradient + j).replacing(
-        with: zero, where: .!(load(a + i * ldActivation + j) .> zero))
-      let n = (load(xs + i * width + j) - m) * r
+      let g = loadFloats(V.self, dA + i * ldGradient + j).replacing(
+        with: zero, where: .!(loadFloats(V.self, a + i * ldActivation + j) .> zero))
+      let n = (loadFloats(V.self, xs + i * width + j) - m) * r
       let term = (g - dyMean) - n * dyNormMean
-      store(zero.addingProduct(factor, term), dx.base + i * width + j)
+      storeFloats(zero.addingProduct(factor, term), dx.base + i * width + j)
     }
     j += 16
   }

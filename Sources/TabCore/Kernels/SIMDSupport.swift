@@ -22,6 +22,19 @@ func store8(_ v: Vector8, _ p: UnsafeMutablePointer<Float>) {
   UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector8.self)
 }
 
+/// Loads a vector of `V`'s width of floats from `p` (any alignment): the load of the SIMD
+/// kernels outside TabCore (TabGAN's fused Adam and BatchNorm), at whatever width they walk.
+@inlinable @inline(__always)
+public func loadFloats<V: SIMD>(_: V.Type, _ p: UnsafePointer<Float>) -> V where V.Scalar == Float {
+  UnsafeRawPointer(p).loadUnaligned(as: V.self)
+}
+
+/// Stores the vector `v` at `p` (any alignment).
+@inlinable @inline(__always)
+public func storeFloats<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<Float>) where V.Scalar == Float {
+  UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+}
+
 /// Loads the first `n` (< 8) floats at `p`; the other lanes are `fill`.
 @inline(__always)
 func loadPartial(_ p: UnsafePointer<Float>, _ n: Int, fill: Float = 0) -> Vector8 {
