@@ -39,21 +39,24 @@ extension Adam {
     let count = arena.count
     precondition(count % 8 == 0, "updateZeroingGradients: arena sections are whole vectors")
     let zero = V()
-    var i = 0
-    while i < count {
-      var theta = loadFloats(V.self, values + i)
-      let g = loadFloats(V.self, grads + i).addingProduct(l2, theta)
-      theta *= decay
-      let mi = (b1 * loadFloats(V.self, m + i)).addingProduct(oneMinusBeta1, g)
-      let vi = (b2 * loadFloats(V.self, v + i)).addingProduct(oneMinusBeta2 * g, g)
-      // PyTorch's stepSize · m / (√v / √c2 + ε) with √c2 multiplied through: one division
-      // instead of two (the divider is this loop's bottleneck); equal up to rounding.
-      theta = theta - scaledStep * mi / (vi.squareRoot() + scaledEpsilon)
-      storeFloats(mi, m + i)
-      storeFloats(vi, v + i)
-      storeFloats(theta, values + i)
-      storeFloats(zero, grads + i)
-      i += 8
+    // Elementwise, so any split gives the same numbers; on two cores each takes half.
+    ParallelFor.run(count: count) { range in
+      var i = range.lowerBound
+      while i < range.upperBound {
+        var theta = loadFloats(V.self, values + i)
+        let g = loadFloats(V.self, grads + i).addingProduct(l2, theta)
+        theta *= decay
+        let mi = (b1 * loadFloats(V.self, m + i)).addingProduct(oneMinusBeta1, g)
+        let vi = (b2 * loadFloats(V.self, v + i)).addingProduct(oneMinusBeta2 * g, g)
+        // PyTorch's stepSize · m / (√v / √c2 + ε) with √c2 multiplied through: one division
+        // instead of two (the divider is this loop's bottleneck); equal up to rounding.
+        theta = theta - scaledStep * mi / (vi.squareRoot() + scaledEpsilon)
+        storeFloats(mi, m + i)
+        storeFloats(vi, v + i)
+        storeFloats(theta, values + i)
+        storeFloats(zero, grads + i)
+        i += 8
+      }
     }
   }
 }

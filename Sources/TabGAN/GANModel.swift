@@ -326,13 +326,20 @@ public final class GANModel {
   /// x̃ = heads(raw): tanh on the value columns, Gumbel-softmax on the spans with the Gumbel
   /// draws already in `pass.noise`.
   public func activate(_ pass: GeneratorPass) {
-    gumbel.forward(pass.raw, noise: pass.noise, into: pass.output)
     let f = layout.floatCount
-    if f > 0 {
-      for r in 0..<pass.rows {
-        tanhForward(pass.raw.row(r), into: pass.output.row(r), count: f)
+    // Rows are independent: both cores take blocks of them (the same numbers either way).
+    forRowBlocks(pass) { rows in
+      gumbel.forward(pass.raw.rows(rows), noise: pass.noise.rows(rows), into: pass.output.rows(rows))
+      if f > 0 {
+        for r in rows { tanhForward(pass.raw.row(r), into: pass.output.row(r), count: f) }
       }
     }
+  }
+
+  /// `body` over blocks of the pass's rows, on both cores when the pass is large enough.
+  private func forRowBlocks(_ pass: GeneratorPass, _ body: (Range<Int>) -> Void) {
+    let parallel = pass.rows * pass.raw.cols >= ParallelFor.inlineCount
+    ParallelFor.run(count: pass.rows, minimumCount: parallel ? 0 : .max, granularity: 8, body)
   }
 
   /// Fresh Gumbel draws into `pass.noise`.
@@ -343,13 +350,15 @@ public final class GANModel {
 
   /// Backward of `activate`: accumulates into `pass.dRaw` from `pass.dOutput`.
   func activateBackward(_ pass: GeneratorPass) {
-    gumbel.backward(pass.dOutput, output: pass.output, dx: pass.dRaw)
     let f = layout.floatCount
-    for r in 0..<pass.rows {
-      let dy = pass.dOutput.row(r)
-      let y = pass.output.row(r)
-      let dx = pass.dRaw.row(r)
-      for j in 0..<f { dx[j] += dy[j] * (1 - y[j] * y[j]) }  // tanh' = 1 − y²
+    forRowBlocks(pass) { rows in
+      gumbel.backward(pass.dOutput.rows(rows), output: pass.output.rows(rows), dx: pass.dRaw.rows(rows))
+      for r in rows {
+        let dy = pass.dOutput.row(r)
+        let y = pass.output.row(r)
+        let dx = pass.dRaw.row(r)
+        for j in 0..<f { dx[j] += dy[j] * (1 - y[j] * y[j]) }  // tanh' = 1 − y²
+      }
     }
   }
 

@@ -101,6 +101,9 @@ extension TabGanTool {
 
     func run() throws {
       if let threads = training.threads { BLASThreads.maximum = threads }
+      // Products of the critic's 50 packed rows split poorly in OpenBLAS's pool, whose spinning
+      // workers also crowd out parallel loops: fork onto TabCore's own pair instead (docs/gan.md).
+      BLASThreads.strategy = .halves
       let source = try FileInput(path: input)
       if source.isTerminal && input == nil {
         throw ToolError(
@@ -225,6 +228,7 @@ extension TabGanTool {
 
     func run() throws {
       if let threads { BLASThreads.maximum = threads }
+      BLASThreads.strategy = .halves  // as in train
       let (path, model, encoder) = try modelOptions.loadGANModel()
       let sampler: GANSampler
       do {

@@ -3,6 +3,7 @@
 import CBLAS
 import Synchronization
 
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -34,12 +35,68 @@ public func gemm(
     if beta == 0 { c.zero() } else if beta != 1 { scale(c.base, by: beta, count: c.count) }
     return
   }
-  BLASThreads.product(threads: BLASThreads.count(m: m, n: n, k: k)) {
-    // Row-major leading dimensions are the stored row lengths (at least 1 for BLAS's checks).
-    cblas_sgemm(
-      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-      blasint(m), blasint(n), blasint(k), alpha, a.base, blasint(max(a.cols, 1)),
-      b.base, blasint(max(b.cols, 1)), beta, c.base, blasint(max(c.cols, 1)))
+  // Row-major leading dimensions are the stored row lengths (at least 1 for BLAS's checks).
+  productRowMajor(
+    m: m, n: n, k: k, a.base, lda: max(a.cols, 1), transposeA: transposeA, b.base,
+    ldb: max(b.cols, 1), transposeB: transposeB, into: c.base, ldc: max(c.cols, 1), alpha: alpha,
+    beta: beta)
+}
+
+/// One row-major product with M, N, K > 0 on `BLASThreads.count(m:n:k:)` threads, as OpenBLAS's
+/// own threads or, with `BLASThreads.strategy` `.halves`, as two one-threaded halves.
+func productRowMajor(
+  m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+  _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, into c: UnsafeMutablePointer<Float>,
+  ldc: Int, alpha: Float, beta: Float
+) {
+  let threads = BLASThreads.count(m: m, n: n, k: k)
+  let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
+  guard threads > 1 && BLASThreads.strategy == .halves && max(m, n) >= 32 else {
+    BLASThreads.product(threads: threads) {
+      cblas_sgemm(
+        CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b,
+        blasint(ldb), beta, c, blasint(ldc))
+    }
+    return
+  }
+  productInHalves(
+    m: m, n: n, k: k, a, lda: lda, transposeA: transposeA, b, ldb: ldb, transposeB: transposeB,
+    into: c, ldc: ldc, alpha: alpha, beta: beta)
+}
+
+/// The same product as two one-threaded OpenBLAS calls on `ParallelFor.replicas(2)`, one per
+/// half of C (`BLASThreads.Strategy.halves`).
+func productInHalves(
+  m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+  _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, into c: UnsafeMutablePointer<Float>,
+  ldc: Int, alpha: Float, beta: Float
+) {
+  let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
+  // Cut C along its longer side, so that the operand both halves read whole (and OpenBLAS packs
+  // twice) is the smaller one: rows of C share op(b), columns of C share op(a). The cut is a
+  // multiple of 16 floats (whole cache lines of C when it is aligned, whole kernel tiles).
+  let byRows = m >= n
+  let length = byRows ? m : n
+  let cut = (length / 2 + 8) / 16 * 16
+  ParallelFor.replicas(2) { half in
+    let start = half == 0 ? 0 : cut
+    let count = half == 0 ? cut : length - cut
+    if count == 0 { return }
+    BLASThreads.product(threads: 1) {
+      if byRows {
+        // Rows start..<start+count of op(a) and of C.
+        let aPart = transposeA ? a + start : a + start * lda
+        cblas_sgemm(
+          CblasRowMajor, ta, tb, blasint(count), blasint(n), blasint(k), alpha, aPart,
+          blasint(lda), b, blasint(ldb), beta, c + start * ldc, blasint(ldc))
+      } else {
+        // Columns start..<start+count of op(b) and of C.
+        let bPart = transposeB ? b + start * ldb : b + start
+        cblas_sgemm(
+          CblasRowMajor, ta, tb, blasint(m), blasint(count), blasint(k), alpha, a, blasint(lda),
+          bPart, blasint(ldb), beta, c + start, blasint(ldc))
+      }
+    }
   }
 }
 
@@ -87,6 +144,26 @@ public enum BLASThreads {
   public static var singleThreadFlops: Int {
     get { threshold.load(ordering: .relaxed) }
     set { threshold.store(max(0, newValue), ordering: .relaxed) }
+  }
+
+  /// How a product that gets more than one thread uses them.
+  public enum Strategy: Sendable {
+    /// OpenBLAS's own threads (its pthread pool splits the product and packs shared panels).
+    case openBLAS
+    /// Two one-threaded OpenBLAS calls at once, one per half of C (`productInHalves`), and
+    /// every two-way fork (products, `ParallelFor`) on TabCore's own helper thread
+    /// (`SpinTeam`), which waits for work by polling for 2 ms before it sleeps. OpenBLAS's pool
+    /// does the same between its products but not for anything else, so with it a parallel
+    /// loop shares the second core with a spinning BLAS worker. tab-gan's setting: its step
+    /// forks about a hundred times onto products of 50-500 rows and loops (docs/gan.md).
+    case halves
+  }
+  private static let strategyIsHalves = Atomic<Bool>(false)
+
+  /// The current strategy (default `.openBLAS`); process-wide, set once at start-up.
+  public static var strategy: Strategy {
+    get { strategyIsHalves.load(ordering: .relaxed) ? .halves : .openBLAS }
+    set { strategyIsHalves.store(newValue == .halves, ordering: .relaxed) }
   }
 
   /// The thread count `gemm` uses for an M×K by K×N product: 1 on a replica's thread

@@ -68,6 +68,10 @@ public enum ParallelFor {
     // queue's workers, and returns after all of them. It wants a Sendable closure; `body` and the
     // pointers it captures are not. This is safe: `body` does not escape (every call has returned
     // before `run` does), and its contract is that calls touch disjoint ranges.
+    if threads == 2 && BLASThreads.strategy == .halves {
+      SpinTeam.shared.run { piece in body(pieces[piece]..<pieces[piece + 1]) }
+      return
+    }
     withoutActuallyEscaping(body) { body in
       let shared = UncheckedSendable(body)
       DispatchQueue.concurrentPerform(iterations: threads) { piece in
@@ -98,7 +102,9 @@ public enum ParallelFor {
         defer { ReplicaThread.mark(outer) }
         shared.value(k)
       }
-      if inParallel {
+      if inParallel && count == 2 && BLASThreads.strategy == .halves {
+        SpinTeam.shared.run { k in replica(k) }
+      } else if inParallel {
         DispatchQueue.concurrentPerform(iterations: count) { k in replica(k) }
       } else {
         for k in 0..<count { replica(k) }

@@ -26,10 +26,7 @@ public func gemmStrided(
     }
     return
   }
-  BLASThreads.product(threads: BLASThreads.count(m: m, n: n, k: k)) {
-    cblas_sgemm(
-      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-      blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
-      blasint(ldc))
-  }
+  productRowMajor(
+    m: m, n: n, k: k, a, lda: lda, transposeA: transposeA, b, ldb: ldb, transposeB: transposeB,
+    into: c, ldc: ldc, alpha: alpha, beta: beta)
 }
