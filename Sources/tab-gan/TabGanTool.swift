@@ -228,7 +228,6 @@ extension TabGanTool {
 
     func run() throws {
       if let threads { BLASThreads.maximum = threads }
-      BLASThreads.strategy = .halves  // as in train
       let (path, model, encoder) = try modelOptions.loadGANModel()
       let sampler: GANSampler
       do {
