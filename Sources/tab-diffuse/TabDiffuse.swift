@@ -112,6 +112,7 @@ extension TabDiffuse {
 
     func run() throws {
       BLASThreads.maximum = training.threads ?? 2
+      BLASThreads.strategy = .halves  // TabCore's own two-core forks (Kernels/SpinTeam.swift)
       let source = try FileInput(path: input)
       if source.isTerminal && input == nil {
         throw ToolError("reading latents from a terminal; redirect a stream in (tab-diffuse train < z.bin)")

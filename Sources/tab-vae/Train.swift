@@ -76,6 +76,7 @@ extension TabVAECommand {
 
     func run() throws {
       if let threads = training.threads { BLASThreads.maximum = threads }
+      BLASThreads.strategy = .halves  // TabCore's own two-core forks (Kernels/SpinTeam.swift)
       let reader = try openStream(input, kind: .tokens, hint: "tab-vae train reads what tab-encode writes")
       let table = try TokenTable.read(reader)
       guard table.rows >= 2 else {

@@ -6,8 +6,9 @@
 // elementwise pass of tab-gan) pays in full. OpenBLAS's own pool spins the same way between
 // products, but only for its products: an elementwise pass run on Dispatch meanwhile competes
 // with OpenBLAS's spinning worker for the second core (ParallelFor.swift). With
-// `BLASThreads.strategy` `.halves` every product and every parallel loop forks onto this one
-// helper instead, so one thread at a time owns the second core.
+// `BLASThreads.strategy` `.halves` (what tab-vae, tab-diffuse and tab-gan train with) every
+// product and every parallel loop forks onto this one helper instead, so one thread at a time
+// owns the second core.
 
 import Synchronization
 
@@ -25,6 +26,8 @@ final class SpinTeam: @unchecked Sendable {
   private let posted = Atomic<Int>(0)
   /// The last job the helper finished.
   private let finished = Atomic<Int>(0)
+  /// Whether a caller holds the helper.
+  private let occupied = Atomic<Bool>(false)
   /// Whether the helper is (about to be) asleep on `wake`.
   private let sleeping = Atomic<Bool>(false)
   /// The job in flight; written by the caller before `posted` is bumped, read by the helper
@@ -53,8 +56,16 @@ final class SpinTeam: @unchecked Sendable {
   }
 
   /// Calls `body(0)` on the calling thread and `body(1)` on the helper, and returns when both
-  /// have returned. One caller at a time (ParallelFor's `busy` flag guarantees it).
+  /// have returned. While another caller holds the helper (ParallelFor's `busy` flag normally
+  /// rules that out), both run here, one after the other.
   func run(_ body: (Int) -> Void) {
+    guard occupied.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    else {
+      body(0)
+      body(1)
+      return
+    }
+    defer { occupied.store(false, ordering: .releasing) }
     withoutActuallyEscaping(body) { body in
       job = body
       let ticket = posted.add(1, ordering: .sequentiallyConsistent).newValue
