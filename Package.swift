@@ -3,7 +3,7 @@
 // Layers (dependencies point down only):
 //   CZstd (system) -> TabStream (container, I/O) -> TabTable (CSV, schema, transforms)
 //   -> TabCLI (what every tool shares) -> one thin executable per tool.
-//   CBLAS (system) -> TabCore (numeric core) -> TabVAE, TabDiffusion, TabGAN (the models);
+//   CBLAS (system), CVectorMath -> TabCore (numeric core) -> TabVAE, TabDiffusion, TabGAN (the models);
 //   CXGBoost (system) -> TabScore (metrics). Each model or metric module has one tool.
 import PackageDescription
 
@@ -42,7 +42,9 @@ let package = Package(
     .systemLibrary(
       name: "CBLAS", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]),
-    .target(name: "TabCore", dependencies: ["CBLAS", "TabStream"], swiftSettings: vectorized),
+    // One vector square root that Swift's SIMD types lack on Linux (Sources/CVectorMath).
+    .target(name: "CVectorMath"),
+    .target(name: "TabCore", dependencies: ["CBLAS", "CVectorMath", "TabStream"], swiftSettings: vectorized),
     // The models (issues #4, #5, #7), each over TabCore and the token layout of TabTable.
     .target(name: "TabVAE", dependencies: ["TabCore", "TabTable", "TabStream"], swiftSettings: vectorized),
     .target(name: "TabDiffusion", dependencies: ["TabCore", "TabStream"], swiftSettings: vectorized),

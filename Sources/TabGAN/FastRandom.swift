@@ -69,7 +69,7 @@ func fillNormal(_ out: UnsafeMutablePointer<Float>, count: Int, using random: in
   let half = SIMD8<Float>(repeating: 0.707_106_78)
   var i = 0
   while i < count {
-    let radius = (-2 * fastLog(openUniforms(&random))).squareRoot()
+    let radius = squareRoot(-2 * fastLog(openUniforms(&random)))
     let t = 4 * openUniforms(&random)  // (0, 4)
     let quadrant = t.rounded(.down)
     let phi = (t - quadrant - 0.5) * (Float.pi / 2)

@@ -50,7 +50,7 @@ extension Adam {
         let vi = (b2 * loadFloats(V.self, v + i)).addingProduct(oneMinusBeta2 * g, g)
         // PyTorch's stepSize · m / (√v / √c2 + ε) with √c2 multiplied through: one division
         // instead of two (the divider is this loop's bottleneck); equal up to rounding.
-        theta = theta - scaledStep * mi / (vi.squareRoot() + scaledEpsilon)
+        theta = theta - scaledStep * mi / (squareRoot(vi) + scaledEpsilon)
         storeFloats(mi, m + i)
         storeFloats(vi, v + i)
         storeFloats(theta, values + i)

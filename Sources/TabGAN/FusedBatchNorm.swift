@@ -46,7 +46,7 @@ func batchNormReLUForward(
         squares = squares.addingProduct(d, d)
       }
       let variance = squares * inverseRows
-      let r = 1 / (variance + V(repeating: epsilon)).squareRoot()
+      let r = 1 / squareRoot(variance + V(repeating: epsilon))
       storeFloats(m, mean + j)
       storeFloats(r, rstd + j)
       let runningM = keep * loadFloats(V.self, runningMean + j)

@@ -53,7 +53,7 @@ public func batchNormForward(
       squares = squares.addingProduct(d, d)
     }
     let variance = squares * inverseRows
-    let r = 1 / (variance + Vector8(repeating: epsilon)).squareRoot()
+    let r = 1 / squareRoot(variance + Vector8(repeating: epsilon))
     storeLanes(m, mean + j, lanes)
     storeLanes(r, rstd + j, lanes)
     let runningM = keep * loadLanes(runningMean + j, lanes)
@@ -82,7 +82,7 @@ public func batchNormEvaluate(
   var j = 0
   while j < width {
     let lanes = min(8, width - j)
-    let r = 1 / (loadLanes(runningVariance + j, lanes) + Vector8(repeating: epsilon)).squareRoot()
+    let r = 1 / squareRoot(loadLanes(runningVariance + j, lanes) + Vector8(repeating: epsilon))
     let scale = r * loadLanes(gamma + j, lanes)
     let shift = loadLanes(beta + j, lanes) - loadLanes(runningMean + j, lanes) * scale
     for i in 0..<x.rows {

@@ -80,7 +80,7 @@ public struct Adam {
       theta *= decay
       let mi = (beta1 * load8(m + i)).addingProduct(oneMinusBeta1, g)
       let vi = (beta2 * load8(v + i)).addingProduct(oneMinusBeta2 * g, g)
-      let denominator = vi.squareRoot() / correction2 + epsilon
+      let denominator = squareRoot(vi) / correction2 + epsilon
       theta = theta - stepSize * mi / denominator
       store8(mi, m + i)
       store8(vi, v + i)
