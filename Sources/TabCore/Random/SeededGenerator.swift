@@ -15,7 +15,9 @@
 /// Float and Double draws take the top bits of a 64-bit output; normals come in pairs from the
 /// Marsaglia polar method (the second is kept for the next call).
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-  private var s0, s1, s2, s3: UInt64
+  // Internal, not private: `next()` is inlinable, so that the models' bulk draws (Gumbel and
+  // normal noise, dropout masks) do not pay a cross-module call per 64 bits.
+  @usableFromInline var s0, s1, s2, s3: UInt64
   /// The second normal of the last polar pair, if unused.
   private var spareNormal: Double?
 
@@ -38,6 +40,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 
   /// The next 64 random bits (xoshiro256**'s output function and state transition).
+  @inlinable
   public mutating func next() -> UInt64 {
     let result = rotateLeft(s1 &* 5, by: 7) &* 9
     let t = s1 << 17
@@ -51,11 +54,13 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 
   /// Uniform on [0, 1), in steps of 2⁻²⁴ (every float of that grid equally likely).
+  @inlinable
   public mutating func uniformFloat() -> Float {
     Float(next() >> 40) * 0x1p-24
   }
 
   /// Uniform on [0, 1), in steps of 2⁻⁵³.
+  @inlinable
   public mutating func uniformDouble() -> Double {
     Double(next() >> 11) * 0x1p-53
   }
@@ -156,7 +161,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 }
 
-@inline(__always)
-private func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 {
+@inlinable @inline(__always)
+func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 {
   (x << k) | (x >> (64 - k))
 }
