@@ -138,7 +138,9 @@ public final class GeneratorPass {
     conditionColumns[r] = Int32(column)
   }
 
-  init(rows: Int, model: GANModel, training: Bool) {
+  /// `output`, if given, is where x̃ goes (B, W; the trainer passes the fake rows of the critic's
+  /// input, so that the critic reads the generator's output where it was written).
+  init(rows: Int, model: GANModel, training: Bool, output: Matrix? = nil) {
     self.rows = rows
     let ws = workspace
     let config = model.config
@@ -161,7 +163,12 @@ public final class GeneratorPass {
     stack = ws.matrix(rows: rows, cols: width)
     raw = ws.matrix(rows: rows, cols: w)
     noise = ws.matrix(rows: rows, cols: w)
-    output = ws.matrix(rows: rows, cols: w)
+    if let output {
+      precondition(output.rows == rows && output.cols == w, "GeneratorPass: output shape")
+      self.output = output
+    } else {
+      self.output = ws.matrix(rows: rows, cols: w)
+    }
     let t = training ? rows : 0
     dOutput = ws.matrix(rows: t, cols: w)
     dRaw = ws.matrix(rows: t, cols: w)
@@ -271,8 +278,8 @@ public final class GANModel {
   }
 
   /// Buffers for a pass over `rows` rows (`training`: with the backward buffers).
-  public func makePass(rows: Int, training: Bool) -> GeneratorPass {
-    GeneratorPass(rows: rows, model: self, training: training)
+  public func makePass(rows: Int, training: Bool, output: Matrix? = nil) -> GeneratorPass {
+    GeneratorPass(rows: rows, model: self, training: training, output: output)
   }
 
   /// Generator forward from `pass.input` to `pass.raw`. `training`: batch statistics (and the

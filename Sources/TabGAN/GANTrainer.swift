@@ -58,7 +58,8 @@ public final class GANTrainer {
   /// one-hot condition blocks never go through a product (`criticFirstLayer`). The critic lives
   /// only in the trainer (the model file does not keep it), so its layout is free; its initial
   /// weights are PyTorch's for the member-by-member (H1, P) W1, rearranged (`splitFirstLayer`).
-  /// Fake then real data vectors (2B, W), that is the (2R, pac·W) data blocks of the pair.
+  /// Fake then real data vectors (2B, W), that is the (2R, pac·W) data blocks of the pair; the
+  /// fake rows are the generator pass's output buffer, so x̃ is never copied.
   let pairData: Matrix
   /// Per row of `pairData`, the column of its condition's one in the condition block.
   let pairColumns: UnsafeMutablePointer<Int32>
@@ -121,8 +122,12 @@ public final class GANTrainer {
       weightDecay: .l2(config.weightDecay))
     criticAdam = generatorAdam
     self.random = SeededGenerator(seed: random.next())
-    pass = model.makePass(rows: b, training: true)
     let ws = workspace
+    // [fake ; real ; ḡ's data columns]: the inputs of dW1's one product (criticBackward). The
+    // generator writes its output straight into the fake rows.
+    let criticData = ws.matrix(rows: 3 * b, cols: w)
+    pairData = criticData.rows(0..<2 * b)
+    pass = model.makePass(rows: b, training: true, output: criticData.rows(0..<b))
     condition = ws.matrix(rows: b, cols: c)
     conditionSpan = .allocate(capacity: b)
     conditionSpan.initialize(repeating: 0, count: b)
@@ -130,9 +135,6 @@ public final class GANTrainer {
     conditionCategory.initialize(repeating: 0, count: b)
     codeCategory = .allocate(capacity: b)
     codeCategory.initialize(repeating: 0, count: b)
-    // [fake ; real ; ḡ's data columns]: the inputs of dW1's one product (criticBackward).
-    let criticData = ws.matrix(rows: 3 * b, cols: w)
-    pairData = criticData.rows(0..<2 * b)
     pairColumns = .allocate(capacity: 2 * b)
     pairColumns.initialize(repeating: 0, count: 2 * b)
     let dropout = config.dropout > 0
@@ -414,11 +416,9 @@ public final class GANTrainer {
   func criticLoss() -> Float {
     let b = config.batch
     let r = b / config.pac
-    let w = model.layout.dataWidth
     drawInputs()
     model.forward(pass, training: true)
-    model.activate(pass)
-    pairData.base.update(from: pass.output.base, count: b * w)
+    model.activate(pass)  // x̃ lands in pairData's fake rows (the pass's output)
     pairColumns.update(from: pass.conditionColumns, count: b)
     sampler.drawRealData(
       into: pairData.rows(b..<2 * b), columns: pairColumns + b, span: conditionSpan,
