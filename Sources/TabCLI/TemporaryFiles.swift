@@ -65,15 +65,13 @@ public final class OutputTarget {
   /// - Parameters:
   ///   - binary: refuse a terminal on stdout unless `force` (binary streams garble terminals).
   ///   - inputs: paths this run reads; writing over one of them is refused.
-  public init(path: String?, binary: Bool, force: Bool, inputs: [String?] = []) throws {
+  public convenience init(path: String?, binary: Bool, force: Bool, inputs: [String?] = []) throws {
     guard let path, path != "-" else {
       let out = FileOutput.standardOutput()
       if binary && out.isTerminal && !force {
         throw ToolError("refusing to write a binary stream to a terminal; redirect it or use -o FILE (--force overrides)")
       }
-      sink = out
-      self.path = nil
-      temporaryPath = nil
+      self.init(sink: out, path: nil, temporaryPath: nil)
       return
     }
     for input in inputs {
@@ -81,18 +79,86 @@ public final class OutputTarget {
         throw ToolError("\(path): is also an input; write to another file", status: ExitStatus.cannotCreate)
       }
     }
-    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-    let base = path.contains("/") ? String(path[path.index(after: path.lastIndex(of: "/")!)...]) : path
+    // Two outputs of one run on the same file would share the temporary file and overwrite
+    // each other.
+    let key = Self.canonical(path)
+    if Self.opened.contains(key) {
+      throw ToolError("\(path): named for two outputs of this run", status: ExitStatus.usage)
+    }
+    Self.opened.insert(key)
+    var existing = stat()
+    if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) == S_IFLNK {
+      // Write through a symbolic link to the file it names (rename would replace the link).
+      guard let resolved = realpath(path, nil) else {
+        throw IOError.cannotCreate(path: path, reason: "a symbolic link to nothing")
+      }
+      let target = String(cString: resolved)
+      free(resolved)
+      let opened = try Self.open(target, shownAs: path)
+      self.init(sink: opened.sink, path: opened.path, temporaryPath: opened.temporary)
+      return
+    }
+    let opened = try Self.open(path, shownAs: path)
+    self.init(sink: opened.sink, path: opened.path, temporaryPath: opened.temporary)
+  }
+
+  private init(sink: FileOutput, path: String?, temporaryPath: String?) {
+    self.sink = sink
+    self.path = path
+    self.temporaryPath = temporaryPath
+  }
+
+  /// Opens `target` (no symbolic link): a device, FIFO or socket directly (a rename would
+  /// replace /dev/null with a regular file), a regular file through a temporary file that
+  /// keeps the old file's permissions. Returns the sink, the path to rename onto and the
+  /// temporary file (both nil when writing directly).
+  private static func open(_ target: String, shownAs path: String) throws -> (
+    sink: FileOutput, path: String?, temporary: String?
+  ) {
+    var existing = stat()
+    let exists = stat(target, &existing) == 0
+    let kind = existing.st_mode & S_IFMT
+    if exists && kind != S_IFREG && kind != S_IFDIR {
+      do {
+        return (try FileOutput(creating: target, exclusive: false), nil, nil)
+      } catch {
+        throw IOError.cannotCreate(path: path, reason: errnoText(errno))
+      }
+    }
+    let directory = target.contains("/") ? String(target[..<target.lastIndex(of: "/")!]) : "."
+    let base =
+      target.contains("/") ? String(target[target.index(after: target.lastIndex(of: "/")!)...]) : target
     let temporary = "\(directory.isEmpty ? "/" : directory)/.\(base).tmp-\(getpid())"
     TemporaryFiles.register(temporary)
+    let sink: FileOutput
     do {
       sink = try FileOutput(creating: temporary, exclusive: false)
     } catch {
       TemporaryFiles.unregister(temporary)
       throw IOError.cannotCreate(path: path, reason: errnoText(errno))
     }
-    self.path = path
-    temporaryPath = temporary
+    // A replaced file keeps its permissions (a private table's mode 600 must not become 644).
+    if exists && kind == S_IFREG { chmod(temporary, existing.st_mode & 0o7777) }
+    return (sink, target, temporary)
+  }
+
+  /// Every output path opened by this process, made absolute.
+  private nonisolated(unsafe) static var opened: Set<String> = []
+
+  /// `path` made absolute (its directory resolved when it exists), for comparing outputs.
+  static func canonical(_ path: String) -> String {
+    if let resolved = realpath(path, nil) {
+      defer { free(resolved) }
+      return String(cString: resolved)
+    }
+    let slash = path.lastIndex(of: "/")
+    let directory = slash.map { String(path[..<$0]) } ?? "."
+    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    if let resolved = realpath(directory.isEmpty ? "/" : directory, nil) {
+      defer { free(resolved) }
+      return String(cString: resolved) + "/" + name
+    }
+    return path
   }
 
   /// Makes the output visible: fsync, then rename over the target path.
@@ -126,7 +192,7 @@ public final class OutputTarget {
     }
   }
 
-  private static func sameFile(_ a: String, _ b: String) -> Bool {
+  static func sameFile(_ a: String, _ b: String) -> Bool {
     var sa = stat()
     var sb = stat()
     guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }

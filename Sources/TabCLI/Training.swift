@@ -152,11 +152,22 @@ public final class EpochReporter {
   private let totalEpochs: Int
   private let maxSeconds: Double?
 
-  public init(reporting: ReportingOptions, training: TrainingOptions, totalEpochs: Int) throws {
+  /// - Parameter files: the other files this run reads or writes (input, model): a --log that
+  ///   names one of them is refused, as appending to it would corrupt it.
+  public init(
+    reporting: ReportingOptions, training: TrainingOptions, totalEpochs: Int, files: [String?] = []
+  ) throws {
     progress = !reporting.quiet && (reporting.progress || isatty(2) == 1)
     self.totalEpochs = max(totalEpochs, 1)
     maxSeconds = training.maxSeconds
     if let path = training.log {
+      for case let file? in files where file != "-" {
+        if OutputTarget.sameFile(path, file) || OutputTarget.canonical(path) == OutputTarget.canonical(file) {
+          throw ToolError(
+            "\(path): --log names a file this run reads or writes; log to another file",
+            status: ExitStatus.cannotCreate)
+        }
+      }
       let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
       guard fd >= 0 else { throw IOError.cannotCreate(path: path, reason: errnoText(errno)) }
       log = FileOutput(descriptor: fd, name: path)

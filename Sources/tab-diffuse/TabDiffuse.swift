@@ -136,7 +136,8 @@ extension TabDiffuse {
         DiffusionTrainer(model: latentModel, latents: $0, rows: rows, settings: settings, seed: training.seed)
       }
       let epochs = training.epochs ?? Recipe.epochs
-      let reporter = try EpochReporter(reporting: reporting, training: training, totalEpochs: epochs)
+      let reporter = try EpochReporter(
+        reporting: reporting, training: training, totalEpochs: epochs, files: [input, path])
       reporter.say(
         "\(rows) rows x \(config.dimension) latents, \(latentModel.denoiser.arena.scalarCount) parameters, "
           + "\(epochs) epochs of \((rows + trainer.workspaceRows - 1) / trainer.workspaceRows) steps")

@@ -77,7 +77,9 @@ struct TabEncode: ParsableCommand {
     }
     if fit != nil && encoder != nil { throw ValidationError("--fit and --encoder exclude each other.") }
     if names != nil && !noHeader { throw ValidationError("--names needs --no-header.") }
-    if let blockRows, blockRows < 1 { throw ValidationError("--block-rows must be at least 1.") }
+    if let blockRows, !(1...(1 << 20)).contains(blockRows) {
+      throw ValidationError("--block-rows must be from 1 to 1048576 (got \(blockRows)).")
+    }
     _ = try parseDelimiter(delimiter)
   }
 

@@ -32,18 +32,24 @@ struct TabGanTool: ParsableCommand {
 func parseCodes(_ text: String) throws -> (categorical: Int, continuous: Int) {
   if text == "none" { return (0, 0) }
   var result = (categorical: 0, continuous: 0)
-  for part in text.split(separator: ",") {
+  let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+  for part in parts {
     let pieces = part.split(separator: ":")
-    guard pieces.count == 2, let n = Int(pieces[1]), n >= 0 else {
+    guard !text.isEmpty, pieces.count == 2, let n = Int(pieces[1]), n >= 0 else {
       throw ValidationError("--codes takes 'none' or e.g. cat:10,cont:2 (got '\(text)').")
     }
     switch pieces[0] {
     case "cat":
-      guard n != 1 else {
-        throw ValidationError("--codes: a categorical code needs at least 2 values.")
+      // cat:0 would silently mean no code: 'none' says that.
+      guard n >= 2, n <= 1000 else {
+        throw ValidationError("--codes: a categorical code takes 2 to 1000 values (got \(n)).")
       }
       result.categorical = n
-    case "cont": result.continuous = n
+    case "cont":
+      guard n >= 1, n <= 100 else {
+        throw ValidationError("--codes: cont takes 1 to 100 continuous codes (got \(n)).")
+      }
+      result.continuous = n
     default: throw ValidationError("--codes: unknown code kind '\(pieces[0])' (cat or cont).")
     }
   }
@@ -90,12 +96,22 @@ extension TabGanTool {
         throw ValidationError(
           "--batch must be a positive multiple of --pac (got \(batch) and \(pac)).")
       }
-      _ = try parseCodes(codes)
-      guard width >= 1, noise >= 1 else {
-        throw ValidationError("--width and --noise must be at least 1.")
+      // BatchNorm needs two rows to have a variance; the cap keeps the buffers allocatable.
+      guard batch >= 2, batch <= 1 << 20 else {
+        throw ValidationError("--batch must be from 2 to 1048576 (got \(batch)).")
       }
-      guard lambda >= 0, lambdaCont >= 0 else {
-        throw ValidationError("--lambda must not be negative.")
+      _ = try parseCodes(codes)
+      guard (1...16384).contains(width), (1...16384).contains(noise) else {
+        throw ValidationError("--width and --noise must be from 1 to 16384.")
+      }
+      guard lambda.isFinite, lambda >= 0 else {
+        throw ValidationError("--lambda must be a number ≥ 0 (got \(lambda)).")
+      }
+      guard lambdaCont.isFinite, lambdaCont >= 0 else {
+        throw ValidationError("--lambda-cont must be a number ≥ 0 (got \(lambdaCont)).")
+      }
+      guard learningRate.isFinite, learningRate > 0 else {
+        throw ValidationError("--lr must be a positive number (got \(learningRate)).")
       }
     }
 
@@ -139,7 +155,7 @@ extension TabGanTool {
       let path = try modelOptions.pathForWriting(defaultName: "gan")
       let target = try OutputTarget(path: path, binary: true, force: true, inputs: [input])
       let reporter = try EpochReporter(
-        reporting: reporting, training: training, totalEpochs: epochs)
+        reporting: reporting, training: training, totalEpochs: epochs, files: [input, path])
       TrainingInterrupt.install()
       var done = 0
       var stopped = false
@@ -159,7 +175,18 @@ extension TabGanTool {
         try reporter.epoch(
           done + 1, rows: statistics.steps * batch, epochSeconds: monotonicSeconds() - start,
           fields: fields, note: complete ? "" : "partial")
+        let number = done + 1
         if complete { done += 1 }
+        // A diverged run would write a model of NaNs that samples garbage with exit 0.
+        guard statistics.critic.isFinite && statistics.generator.isFinite,
+          model.arena.values.allSatisfy(\.isFinite)
+        else {
+          TrainingInterrupt.uninstall()
+          target.discard()
+          throw ToolError(
+            "training diverged at epoch \(number) (non-finite loss); try a lower --lr",
+            status: ExitStatus.software)
+        }
       }
       TrainingInterrupt.uninstall()
       model.info.epochs = done
@@ -208,7 +235,10 @@ extension TabGanTool {
 
     func validate() throws {
       guard rows >= 1 else { throw ValidationError("--rows must be at least 1 (got \(rows)).") }
-      guard blockRows >= 1 else { throw ValidationError("--block-rows must be at least 1.") }
+      guard (1...(1 << 20)).contains(blockRows) else {
+        throw ValidationError("--block-rows must be from 1 to 1048576 (got \(blockRows)).")
+      }
+      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
       _ = try parsedCodes()
     }
 
@@ -249,7 +279,7 @@ extension TabGanTool {
         path: output.output, binary: true, force: output.force, inputs: [path])
       try target.write { sink in
         let writer = try StreamWriter(sink: sink, header: header, level: output.level)
-        try sampler.sample(rows: rows, blockRows: blockRows, write: { try writer.write($0) }) { s in
+        try sampler.sample(rows: rows, blockRows: min(blockRows, rows), write: { try writer.write($0) }) { s in
           guard showProgress, monotonicSeconds() - last >= 0.25 else { return }
           last = monotonicSeconds()
           Self.show(s, final: false)
@@ -292,7 +322,9 @@ extension TabGanTool {
     var seed: UInt64 = 0
 
     func validate() throws {
-      guard rows >= 10 else { throw ValidationError("--rows must be at least 10 (got \(rows)).") }
+      guard (10...1_000_000).contains(rows) else {
+        throw ValidationError("--rows must be from 10 to 1000000 (got \(rows)).")
+      }
       guard top >= 1 else { throw ValidationError("--top must be at least 1.") }
     }
 

@@ -39,9 +39,9 @@ func openStream(_ path: String?, kind: StreamKind, hint: String) throws -> Strea
 }
 
 /// Reads the model named by `options` (or the default one).
-func loadModel(_ options: ModelOptions) throws -> VAEModelFile {
+func loadModel(_ options: ModelOptions) throws -> (file: VAEModelFile, path: String) {
   let path = try options.existingPath(defaultName: defaultModelName, trainHint: trainHint)
-  return try VAEModelFile.read(try FileInput(path: path))
+  return (try VAEModelFile.read(try FileInput(path: path)), path)
 }
 
 extension TabVAECommand {
@@ -67,13 +67,13 @@ extension TabVAECommand {
 
     func run() throws {
       if let threads { BLASThreads.maximum = threads }
-      let file = try loadModel(model)
+      let (file, modelPath) = try loadModel(model)
       let reader = try openStream(input, kind: .tokens, hint: "tab-vae encode reads what tab-encode writes")
       try file.checkTokens(reader.header, path: reader.path)
       let codec = VAECodec(model: file.model)
       let header = file.latentHeader(provenance: reader.header.provenance + [provenanceStep(seed: seed)])
       var generator: SeededGenerator? = sample ? SeededGenerator(seed: seed) : nil
-      let target = try OutputTarget(path: output.output, binary: true, force: output.force, inputs: [input])
+      let target = try OutputTarget(path: output.output, binary: true, force: output.force, inputs: [input, modelPath])
       try target.write { sink in
         let writer = try StreamWriter(sink: sink, header: header, level: output.level)
         var block = RowBlock(layout: reader.header.layout)
@@ -108,18 +108,28 @@ extension TabVAECommand {
 
     func run() throws {
       if let threads { BLASThreads.maximum = threads }
-      let file = try loadModel(model)
+      let (file, modelPath) = try loadModel(model)
       let reader = try openStream(
         input, kind: .latents, hint: "tab-vae decode reads what tab-vae encode or tab-diffuse sample write")
       try file.checkLatents(reader.header, path: reader.path)
       let codec = VAECodec(model: file.model)
       let header = file.tokenHeader(provenance: reader.header.provenance + [provenanceStep(seed: seed)])
       var generator: SeededGenerator? = sampleCategories ? SeededGenerator(seed: seed) : nil
-      let target = try OutputTarget(path: output.output, binary: true, force: output.force, inputs: [input])
+      let target = try OutputTarget(path: output.output, binary: true, force: output.force, inputs: [input, modelPath])
       try target.write { sink in
         let writer = try StreamWriter(sink: sink, header: header, level: output.level)
         var block = RowBlock(layout: reader.header.layout)
+        var rowsBefore = 0
         while try reader.read(into: &block) {
+          // NaN latents would decode to plausible-looking rows (each NaN token becomes a
+          // column's first label or its minimum): refuse them as the man page says.
+          if let k = block.floats.firstIndex(where: { !$0.isFinite }) {
+            let row = rowsBefore + k / max(block.floatWidth, 1) + 1
+            throw ToolError(
+              "\(reader.path): row \(row): a non-finite latent (\(block.floats[k]))",
+              status: ExitStatus.dataError)
+          }
+          rowsBefore += block.rows
           try writer.write(codec.decode(block, sampling: &generator))
         }
         try writer.finish()

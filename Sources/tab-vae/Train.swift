@@ -87,6 +87,11 @@ extension TabVAECommand {
       let target = try OutputTarget(path: path, binary: true, force: true, inputs: [input])
       let config = VAEConfig(
         layout: table.layout, width: dToken, layers: layers, heads: heads, hidden: ffWidth)
+      guard config.decoderTokens >= 1 else {
+        throw ToolError(
+          "\(reader.path): no columns to learn (every column is constant or an ID)",
+          status: ExitStatus.dataError)
+      }
       let vae = VAEModel(config)
       var options = VAETrainingOptions()
       options.epochs = training.epochs ?? Self.defaultEpochs
@@ -99,7 +104,8 @@ extension TabVAECommand {
       options.annealFraction = lrAnneal
       options.seed = training.seed
       let trainer = VAETrainer(model: vae, table: table, options: options)
-      let reporter = try EpochReporter(reporting: reporting, training: training, totalEpochs: options.epochs)
+      let reporter = try EpochReporter(
+        reporting: reporting, training: training, totalEpochs: options.epochs, files: [input, path])
       reporter.say(
         "training on \(trainer.trainingRowCount) rows, validating on \(trainer.validationRowCount); "
           + "\(config.tokens) tokens of width \(config.width), \(vae.parameters.arena.scalarCount) parameters")
