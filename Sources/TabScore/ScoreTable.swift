@@ -225,7 +225,7 @@ extension ScoreTables {
     var encoder = try TableEncoder.from(reader.header, path: name)
     encoder.delimiter = ","
     let sink = MemoryOutput(name: name)
-    let decoder = TableDecoder(encoder: encoder, format: .csv, sink: sink, header: true)
+    let decoder = TableDecoder(encoder: encoder, format: .csv, sink: sink, header: true, path: name)
     try decoder.begin()
     var block = RowBlock(layout: reader.header.layout)
     while try reader.read(into: &block) { try decoder.write(block) }

@@ -110,11 +110,88 @@ public struct TableEncoder: Codable, Equatable, Sendable {
       throw EncodeError.noEncoder(
         path: path, detail: "the stream's encoder is version \(Int(version)), newer than this tool reads; upgrade tabpipe")
     }
+    let encoder: TableEncoder
     do {
-      return try json.decode(as: TableEncoder.self)
+      encoder = try json.decode(as: TableEncoder.self)
     } catch {
       throw EncodeError.noEncoder(path: path, detail: "unreadable table encoder in the stream header: \(error)")
     }
+    // A checksum only proves the header arrived as written; a hand-edited or buggy encoder
+    // would otherwise trap in the decoder's hot loop.
+    if let problem = encoder.inconsistency(layout: header.kind == .tokens ? header.layout : nil) {
+      throw EncodeError.badEncoder(path: path, detail: problem)
+    }
+    return encoder
+  }
+
+  /// What makes this encoder unusable (or does not match the token layout it came with), or
+  /// nil: every value the decoder indexes, divides by or formats with lies in range.
+  public func inconsistency(layout given: RowLayout? = nil) -> String? {
+    guard !columns.isEmpty else { return "no columns" }
+    let bytes = Array(delimiter.utf8)
+    guard bytes.count == 1, CSVDialect(delimiter: bytes[0]).isValid else {
+      return "delimiter \(quoted(delimiter)) is not one ASCII byte other than a quote, CR or LF"
+    }
+    for column in columns {
+      if let problem = column.inconsistency { return "column \(quoted(column.name)): \(problem)" }
+    }
+    if let given {
+      let expected = layout
+      if given.floatWidth != expected.floatWidth || given.intWidth != expected.intWidth {
+        return
+          "its columns make \(expected.floatWidth) float + \(expected.intWidth) int fields, "
+          + "the stream's rows have \(given.floatWidth) + \(given.intWidth)"
+      }
+      // Readers index labels and modes by the stream's codes: the counts must agree.
+      for (field, want) in zip(given.intFields, expected.intFields)
+      where field.role != want.role || (field.cardinality ?? 0) != (want.cardinality ?? 0) {
+        return
+          "int field \(quoted(field.name)) is a \(field.role) with \(field.cardinality ?? 0) codes in the stream, "
+          + "a \(want.role) with \(want.cardinality ?? 0) in the encoder"
+      }
+    }
+    return nil
+  }
+}
+
+extension ColumnEncoding {
+  /// What makes this column undecodable, or nil.
+  var inconsistency: String? {
+    switch kind {
+    case .categorical:
+      guard let labels, !labels.isEmpty else { return "a categorical column without labels" }
+    case .numerical, .datetime:
+      guard let low = minimum, let high = maximum, low.isFinite, high.isFinite, low <= high else {
+        return "no finite minimum <= maximum"
+      }
+      if let style, !(0...NumberStyle.maxDecimals).contains(style.decimals) {
+        return "decimals \(style.decimals) outside 0...\(NumberStyle.maxDecimals)"
+      }
+      if transform == .gmm {
+        guard let mixture, mixture.count > 0 else { return "a gmm transform without its mixture" }
+        guard mixture.stds.count == mixture.count, mixture.weights.count == mixture.count else {
+          return "mixture with \(mixture.count) means, \(mixture.stds.count) stds, \(mixture.weights.count) weights"
+        }
+      } else {
+        // inverse() interpolates between neighbouring grid points: it needs two.
+        guard let quantiles, quantiles.quantiles.count >= 2 else { return "a quantile transform without its grid" }
+      }
+      if let values, !values.isEmpty, valueTexts?.count != values.count {
+        return "\(values.count) values but \(valueTexts?.count ?? 0) value texts"
+      }
+      if let pattern = dateFormat, DateFormat(pattern: pattern) == nil {
+        return "unsupported date format \(quoted(pattern))"
+      }
+    case .identifier:
+      // Decoded rows continue the sequence as exact integers.
+      let limit = 9_007_199_254_740_992.0  // 2^53
+      for (name, x) in [("sequenceStart", sequenceStart), ("sequenceStep", sequenceStep)] {
+        if let x, !(abs(x) <= limit && x == x.rounded()) { return "\(name) \(x) is not an integer within ±2^53" }
+      }
+    case .constant:
+      break
+    }
+    return nil
   }
 }
 

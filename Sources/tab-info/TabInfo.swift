@@ -36,16 +36,35 @@ struct TabInfo: ParsableCommand {
     var floatStats = [FieldStatistics](repeating: FieldStatistics(), count: layout.floatWidth)
     var codeCounts = layout.intFields.map { [Int](repeating: 0, count: min(max($0.cardinality ?? 0, 0), 1 << 16)) }
     var intStats = [FieldStatistics](repeating: FieldStatistics(), count: layout.intWidth)
+    // An inconsistent encoder is a corrupt stream; only one too new to read is skipped.
+    var encoder: TableEncoder?
+    if reader.header.encoder != nil {
+      do {
+        encoder = try TableEncoder.from(reader.header, path: reader.path)
+      } catch let error as EncodeError {
+        if case .badEncoder = error { throw error }
+      }
+    }
+    // Exit 0 says the stream is intact: tab-decode would refuse a code outside its field.
+    let limits = layout.intFields.map { $0.cardinality.map { Int32(clamping: $0) } ?? .max }
     var block = RowBlock(layout: layout)
+    var rowsBefore = 0
     while try reader.read(into: &block) {
       for r in 0..<block.rows {
         for f in 0..<layout.floatWidth { floatStats[f].add(Double(block.float(row: r, field: f))) }
         for f in 0..<layout.intWidth {
-          let code = Int(block.int(row: r, field: f))
+          let value = block.int(row: r, field: f)
+          guard value >= 0 || limits[f] == .max, value < limits[f] else {
+            throw StreamError.corrupt(
+              path: reader.path, block: reader.blocksRead,
+              detail: "row \(rowsBefore + r + 1): field '\(layout.intFields[f].name)': code \(value) outside 0..<\(limits[f])")
+          }
+          let code = Int(value)
           intStats[f].add(Double(code))
           if code >= 0 && code < codeCounts[f].count { codeCounts[f][code] += 1 }
         }
       }
+      rowsBefore += block.rows
     }
     var lines: [String] = []
     lines.append("file:       \(reader.path)")
@@ -62,7 +81,6 @@ struct TabInfo: ParsableCommand {
     }
     lines.append("rows:       \(reader.rowsRead) in \(reader.blocksRead) block(s), \(reader.segmentHeaders.count) part(s)")
     lines.append("row:        \(layout.floatWidth) float32 + \(layout.intWidth) int32 = \(layout.rowBytes) bytes")
-    let encoder = reader.header.encoder != nil ? try? TableEncoder.from(reader.header, path: reader.path) : nil
     if let encoder {
       lines.append("table:      \(encoder.columns.count) columns, fitted on \(encoder.rows) rows")
       for column in encoder.columns { lines.append("  " + describe(column)) }
@@ -80,7 +98,8 @@ struct TabInfo: ParsableCommand {
           let labels = encoder?.columns.first { $0.name == field.column }?.labels
           let top = codeCounts[f].indices.sorted { codeCounts[f][$0] > codeCounts[f][$1] }.prefix(3)
           let shown = top.filter { codeCounts[f][$0] > 0 }.map { code -> String in
-            let name = field.role == "category" ? labels.map { "'\($0[code])'" } ?? "\(code)" : "\(code)"
+            let label = labels.flatMap { code < $0.count ? $0[code] : nil }
+            let name = field.role == "category" ? label.map { "'\($0)'" } ?? "\(code)" : "\(code)"
             let share = Double(codeCounts[f][code]) / Double(reader.rowsRead) * 100
             return "\(name) \(format(share, 1))%"
           }

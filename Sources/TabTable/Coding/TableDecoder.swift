@@ -29,10 +29,16 @@ public final class TableDecoder {
   private let writeHeader: Bool
   /// Rows written so far (continues identifier sequences across blocks and shards).
   public private(set) var rows = 0
+  /// Blocks written so far, and the stream's name, for naming where a bad code is.
+  private var blocks = 0
+  private let path: String?
 
-  /// - Parameter header: write the header row; nil follows the input (had one or not).
-  public init(encoder: TableEncoder, format: TableFormat, sink: ByteSink, header: Bool? = nil) {
+  /// - Parameters:
+  ///   - header: write the header row; nil follows the input (had one or not).
+  ///   - path: the stream's name, for messages about its rows.
+  public init(encoder: TableEncoder, format: TableFormat, sink: ByteSink, header: Bool? = nil, path: String? = nil) {
     self.encoder = encoder
+    self.path = path
     self.format = format
     floatWidth = encoder.layout.floatWidth
     intWidth = encoder.layout.intWidth
@@ -84,6 +90,7 @@ public final class TableDecoder {
         }
       }
     }
+    blocks += 1
   }
 
   /// Flushes buffered output.
@@ -99,7 +106,7 @@ public final class TableDecoder {
     case .categorical:
       let code = Int(ints![plan.code])
       guard code >= 0 && code < plan.cardinality else {
-        throw EncodeError.codeOutOfRange(column: encoder.columns[c].name, code: code, cardinality: plan.cardinality)
+        throw outOfRange(column: encoder.columns[c].name, code: code, cardinality: plan.cardinality)
       }
       labels[c][code].withUnsafeBytes { writeText($0, missing: missingLabel[c][code]) }
     case .numerical, .datetime:
@@ -116,7 +123,7 @@ public final class TableDecoder {
         let mixture = mixtures[c]!
         let k = Int(ints![plan.code])
         guard k >= 0 && k < mixture.count else {
-          throw EncodeError.codeOutOfRange(column: encoder.columns[c].name + ".mode", code: k, cardinality: mixture.count)
+          throw outOfRange(column: encoder.columns[c].name + ".mode", code: k, cardinality: mixture.count)
         }
         x = max(-1, min(1, Double(token))) * 4 * mixture.stds[k] + mixture.means[k]
         tolerance = 0.5 * Double(token.ulp) * 4 * mixture.stds[k]
@@ -149,6 +156,10 @@ public final class TableDecoder {
         writeText("", missing: true)
       }
     }
+  }
+
+  private func outOfRange(column: String, code: Int, cardinality: Int) -> EncodeError {
+    .codeOutOfRange(path: path, row: rows + 1, block: blocks + 1, column: column, code: code, cardinality: cardinality)
   }
 
   /// The index of the value nearest to `x` in ascending `values` (NaN: the first).

@@ -97,7 +97,7 @@ public enum TableFitter {
       }
       let values = numbers.map(\.value)
       column.style = NumberStyle(
-        integer: numbers.allSatisfy(\.isInteger), decimals: numbers.map(\.decimals).max() ?? 0,
+        integer: numbers.allSatisfy(\.isInteger), decimals: min(numbers.map(\.decimals).max() ?? 0, NumberStyle.maxDecimals),
         fixed: Set(numbers.map(\.decimals)).count == 1 && numbers[0].decimals > 0,
         exponent: numbers.contains(where: \.hasExponent))
       fitNumeric(values, profile: profile, options: options, into: &column)

@@ -28,6 +28,10 @@ public struct NumberStyle: Codable, Equatable, Sendable {
   /// Some value used an exponent (1e-5): write the shortest exact form instead.
   public var exponent: Bool
 
+  /// The most decimals a style keeps: 1074 digits write every double exactly (the smallest
+  /// subnormal has that many); fitting clamps to it and stream readers refuse more.
+  public static let maxDecimals = 1074
+
   public init(integer: Bool, decimals: Int, fixed: Bool, exponent: Bool) {
     self.integer = integer
     self.decimals = decimals

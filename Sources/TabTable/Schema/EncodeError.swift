@@ -22,10 +22,13 @@ public enum EncodeError: Error, Equatable, Sendable, CustomStringConvertible {
   case unknownCategoriesWithoutMissing(path: String, listing: String)
   /// Applying a saved encoder: a missing cell in a column that had none when fitted.
   case unexpectedMissing(path: String, line: Int, column: String)
-  /// A stream's code lies outside its column's categories.
-  case codeOutOfRange(column: String, code: Int, cardinality: Int)
+  /// A stream's code lies outside its column's categories: in `row` and `block` (both from 1)
+  /// of the stream at `path`, when the decoder was told it.
+  case codeOutOfRange(path: String?, row: Int, block: Int, column: String, code: Int, cardinality: Int)
   /// The stream's header carries no encoder, or one this version cannot read.
   case noEncoder(path: String, detail: String)
+  /// The header's encoder parses but is inconsistent (hand-edited, or a buggy producer).
+  case badEncoder(path: String, detail: String)
 
   public var description: String {
     switch self {
@@ -54,10 +57,14 @@ public enum EncodeError: Error, Equatable, Sendable, CustomStringConvertible {
       return
         "\(path):\(line): column '\(column)': missing value, but the column had none when the "
         + "encoder was fitted; use --unknown frequent to encode it as the median"
-    case .codeOutOfRange(let column, let code, let cardinality):
-      return "column '\(column)': code \(code) outside 0..<\(cardinality); the stream is corrupt"
+    case .codeOutOfRange(let path, let row, let block, let column, let code, let cardinality):
+      return
+        (path.map { "\($0): " } ?? "")
+        + "row \(row) (block \(block)): column '\(column)': code \(code) outside 0..<\(cardinality); the stream is corrupt"
     case .noEncoder(let path, let detail):
       return "\(path): \(detail)"
+    case .badEncoder(let path, let detail):
+      return "\(path): corrupt stream: the table encoder in its header is inconsistent: \(detail)"
     }
   }
 }
