@@ -106,7 +106,7 @@ public enum Detection {
         let column = table.columns[c]
         for r in 0..<table.rows {
           features[(offset + r) * width + c] =
-            tables.kinds[c] == .numerical ? Float(column.values[r]) : Float(column.codes[r])
+            tables.kinds[c] == .numerical ? xgbFloat(column.values[r]) : Float(column.codes[r])
         }
       }
     }

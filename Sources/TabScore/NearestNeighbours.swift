@@ -138,6 +138,12 @@ public enum NearestNeighbours {
         }
         start += width
       }
+      if best.index < 0 {
+        // Every distance was infinite or NaN (values near ±1e308): any row is as near, and
+        // callers index with the result.
+        let r = excludingSelf && q == 0 ? 1 : 0
+        if r < n { best.index = r }
+      }
       output[q] = best
     }
   }

@@ -34,7 +34,13 @@ public enum Quality {
       let low = present.min() ?? 0
       let high = present.max() ?? 0
       let scale = high > low ? high - low : 1
-      func scaled(_ v: Double) -> Double { ((v.isNaN ? mean : v) - low) / scale }
+      // A range beyond Double's (values near ±1e308) would make every row inf/inf = NaN: halve
+      // both sides, which stays finite and is the same ratio.
+      let halved = !scale.isFinite
+      func scaled(_ v: Double) -> Double {
+        let x = v.isNaN ? mean : v
+        return halved ? (x / 2 - low / 2) / (high / 2 - low / 2) : (x - low) / scale
+      }
       realNumbers.append(real.map(scaled))
       syntheticNumbers.append(tables.synthetic.columns[c].values.map(scaled))
     }

@@ -91,19 +91,28 @@ public enum Scorer {
         throw ScoreError.tooFewRows(
           path: table.path, rows: table.rows, needed: needed, metric: "detection (3 folds)")
       }
-      report.detection.append(Detection.logistic(tables, seed: options.seed))
-      lap("logistic")
-      report.detection.append(
-        try Detection.trees(tables, seed: options.seed, threads: options.threads))
-      lap("trees")
+      if tables.width == 0 {
+        // No column to tell rows apart by (XGBoost refuses 0 features; the logistic model
+        // would score its intercept as "indistinguishable"): not available.
+        report.detection = ["logistic", "xgboost"].map {
+          DetectionScore(detector: $0, auc: .nan, score: .nan, telling: [])
+        }
+      } else {
+        report.detection.append(Detection.logistic(tables, seed: options.seed))
+        lap("logistic")
+        report.detection.append(
+          try Detection.trees(tables, seed: options.seed, threads: options.threads))
+        lap("trees")
+      }
     }
     let sampled =
       options.distanceRows.map { tables.sampled(rows: $0, seed: options.seed) } ?? tables
-    if options.quality {
+    // Distances in a space of no columns are all 0: every row would count as an exact copy.
+    if options.quality && tables.width > 0 {
       report.quality = Quality.precisionRecall(sampled, threads: options.threads)
       lap("quality")
     }
-    if options.privacy {
+    if options.privacy && tables.width > 0 {
       report.privacy = Privacy.score(sampled, threads: options.threads)
       lap("privacy")
     }
@@ -115,6 +124,24 @@ public enum Scorer {
     report.headline = headline(report)
     report.seconds = Date().timeIntervalSince(started)
     return report
+  }
+
+  /// Why figures the options ask for will be n/a for these tables: one line each, for the
+  /// tool to show.
+  public static func unavailable(_ tables: ScoreTables, options: ScoreOptions) -> [String] {
+    var notes: [String] = []
+    let left = tables.skipped.isEmpty ? "" : " (IDs left out: \(tables.skipped.joined(separator: ", ")))"
+    if tables.width == 0 {
+      let figures = [
+        options.detection ? "detection" : nil, options.quality ? "alpha-precision, beta-recall" : nil,
+        options.privacy ? "privacy" : nil,
+      ].compactMap { $0 }
+      if !figures.isEmpty { notes.append("no column to score\(left): \(figures.joined(separator: ", ")) not available") }
+    }
+    if let target = options.target, tables.width == 1, tables.index(of: target) != nil {
+      notes.append("'\(target)' is the only column scored\(left): no features to predict it from; ML efficiency not available")
+    }
+    return notes
   }
 
   static func mean(_ values: [Double]) -> Double {

@@ -49,6 +49,12 @@ public enum Utility {
     case "binary": parameters.append(("objective", "binary:logistic"))
     default: parameters += [("objective", "multi:softprob"), ("num_class", "\(classes)")]
     }
+    let metric = task == "regression" ? "rmse" : task == "binary" ? "auc" : "macro_f1"
+    guard tables.width > 1 else {
+      // The target is the only column: no features (XGBoost refuses 0), so not available.
+      return UtilityScore(
+        target: name, task: task, metric: metric, synthetic: .nan, real: .nan, higherIsBetter: task != "regression")
+    }
     let (testX, testY) = design(tables, holdout, target: t)
     guard !testY.isEmpty else {
       throw ScoreError.unusableTarget(
@@ -83,7 +89,7 @@ public enum Utility {
     }
     return UtilityScore(
       target: name, task: task,
-      metric: task == "regression" ? "rmse" : task == "binary" ? "auc" : "macro_f1",
+      metric: metric,
       synthetic: try evaluate(tables.synthetic), real: try evaluate(tables.real),
       higherIsBetter: task != "regression")
   }
@@ -102,7 +108,7 @@ public enum Utility {
       if numerical {
         let v = table.columns[t].values[r]
         if v.isNaN { continue }
-        label = Float(v)
+        label = xgbFloat(v)
       } else {
         let code = table.columns[t].codes[r]
         if Int(code) >= tables.realCategories[t] { continue }
@@ -111,7 +117,7 @@ public enum Utility {
       for c in 0..<tables.width where c != t {
         x.append(
           tables.kinds[c] == .numerical
-            ? Float(table.columns[c].values[r]) : Float(table.columns[c].codes[r]))
+            ? xgbFloat(table.columns[c].values[r]) : Float(table.columns[c].codes[r]))
       }
       y.append(label)
     }

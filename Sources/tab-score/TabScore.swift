@@ -102,6 +102,12 @@ struct TabScoreCommand: ParsableCommand {
     if [real, synthetic, holdout].filter({ $0 == "-" }).count > 1 {
       throw ValidationError("only one table can come from standard input.")
     }
+    // Both written through one temporary name: one file would silently replace the other.
+    if let json, let report,
+      json == report || URL(fileURLWithPath: json).standardizedFileURL == URL(fileURLWithPath: report).standardizedFileURL
+    {
+      throw ValidationError("--json and --report name the same file '\(json)'.")
+    }
   }
 
   func run() throws {
@@ -114,6 +120,7 @@ struct TabScoreCommand: ParsableCommand {
     options.quality = !noDistances
     options.privacy = !noDistances
     options.distanceRows = distanceRows
+    for note in Scorer.unavailable(tables, options: options) { reporting.warn(note) }
     var result = try Scorer.score(tables, options: options, version: tabpipeVersion)
     let gates =
       try minimums.map { try Gate(parsing: $0, isMinimum: true) }
