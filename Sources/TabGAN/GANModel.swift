@@ -55,6 +55,21 @@ public struct GANConfig: Codable, Equatable, Sendable {
   public var codeWidth: Int { categoricalCode + continuousCodes }
   /// Number of codes users can set (c0 the categorical one if K > 0, then the continuous ones).
   public var codeCount: Int { (categoricalCode > 0 ? 1 : 0) + continuousCodes }
+
+  /// What is wrong with a configuration read from a file (nil: nothing), within the ranges
+  /// tab-gan train accepts, so that a hand-edited model fails to load instead of trapping.
+  public var problem: String? {
+    let sizes = generatorWidths + criticWidths + [qWidth, noiseWidth]
+    if generatorWidths.isEmpty || criticWidths.count != 2 || sizes.contains(where: { !(1...16384).contains($0) }) {
+      return "layer widths"
+    }
+    if !(1...(1 << 20)).contains(batch) || pac < 1 || batch % pac != 0 { return "batch \(batch), pac \(pac)" }
+    if categoricalCode == 1 || !(0...1000).contains(categoricalCode) || !(0...100).contains(continuousCodes) {
+      return "codes cat:\(categoricalCode), cont:\(continuousCodes)"
+    }
+    if !(temperature.isFinite && temperature > 0) { return "temperature \(temperature)" }
+    return nil
+  }
 }
 
 /// What a model file's configuration holds besides the tensors.
@@ -511,6 +526,9 @@ public final class GANModel {
       info = try reader.checkpoint.configuration.decode(as: GANModelInfo.self)
     } catch {
       throw GANError.notGANModel(path: reader.path, detail: "no tab-gan configuration in it")
+    }
+    if let problem = info.config.problem {
+      throw GANError.notGANModel(path: reader.path, detail: "its configuration is inconsistent: \(problem)")
     }
     let layout = try GANLayout(info.layout, path: reader.path)
     let model = GANModel(config: info.config, layout: layout, info: info)

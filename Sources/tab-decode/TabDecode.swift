@@ -50,7 +50,7 @@ struct TabDecode: ParsableCommand {
     let progress = reporting.makeProgress("decoded")
     let target = try OutputTarget(path: output, binary: false, force: true, inputs: [input])
     try target.write { sink in
-      let decoder = TableDecoder(encoder: encoder, format: TableFormat(rawValue: format)!, sink: sink, header: header)
+      let decoder = TableDecoder(encoder: encoder, format: TableFormat(rawValue: format)!, sink: sink, header: header, path: reader.path)
       try decoder.begin()
       var block = RowBlock(layout: reader.header.layout)
       while try reader.read(into: &block) {
