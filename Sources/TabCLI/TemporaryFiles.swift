@@ -37,12 +37,28 @@ public enum TemporaryFiles {
     _exit(ExitStatus.interrupted)
   }
 
+  /// Whether SIGINT was ignored when the process started (`cmd &` in a script, nohup): it must
+  /// stay ignored, or a Ctrl-C meant for the foreground job would stop this one too.
+  private nonisolated(unsafe) static var interruptIgnoredAtStart: Bool?
+
+  /// Sets the handler of SIGINT (unless it was ignored at start) and SIGTERM.
+  static func handle(_ handler: @convention(c) (Int32) -> Void) {
+    if interruptIgnoredAtStart == nil {
+      var current = sigaction()
+      sigaction(SIGINT, nil, &current)
+      // SIG_IGN is the handler value 1 (a C cast macro Swift does not import).
+      interruptIgnoredAtStart =
+        current.__sigaction_handler.sa_handler.map { unsafeBitCast($0, to: Int.self) == 1 } ?? false
+    }
+    if interruptIgnoredAtStart != true { signal(SIGINT, handler) }
+    signal(SIGTERM, handler)
+  }
+
   static func installSignalHandlers() {
     if interruptedMessage == nil { interruptedMessage = strdup("\(programName): interrupted\n") }
     // Only async-signal-safe calls in the handler: unlink, write, _exit (no allocation).
     let handler: @convention(c) (Int32) -> Void = { _ in TemporaryFiles.immediateExit() }
-    signal(SIGINT, handler)
-    signal(SIGTERM, handler)
+    handle(handler)
     // A parent may have left these blocked (the mask is inherited across exec): then Ctrl-C
     // would never reach the handler.
     var set = sigset_t()

@@ -132,8 +132,7 @@ public enum TrainingInterrupt {
       }
       TrainingInterrupt.flag = 1
     }
-    signal(SIGINT, handler)
-    signal(SIGTERM, handler)
+    TemporaryFiles.handle(handler)
   }
 
   /// Restores the immediate-exit handlers (after the loop, while saving is atomic anyway).
