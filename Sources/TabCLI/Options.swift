@@ -107,3 +107,14 @@ public func parseDelimiter(_ text: String) throws -> UInt8 {
   }
   return bytes[0]
 }
+
+/// Opens a tool's input (nil or "-": standard input) and refuses a terminal there: a tool
+/// waiting for a stream typed at the keyboard would look hung. A terminal named as a path
+/// (/dev/tty) is the user's explicit choice and is read.
+public func openInput(_ path: String?, reading what: String, example: String) throws -> FileInput {
+  let source = try FileInput(path: path)
+  if source.isTerminal && (path == nil || path == "-") {
+    throw ToolError("reading \(what) from a terminal; give a file or redirect one in (\(example))")
+  }
+  return source
+}

@@ -59,6 +59,16 @@ public enum Tool {
     } catch {
       exitForParserError(error, Command.self)
     }
+    // `tab-vae` alone is a usage error, not a help request: the help goes to standard error
+    // and the status says the command did nothing, so `tab-vae > out` in a script fails loudly.
+    if type(of: parsed) == Command.self, !Command.configuration.subcommands.isEmpty {
+      let names = Command.configuration.subcommands.map { $0._commandName }
+      let help = Command.helpMessage(columns: nil)
+      var bytes = Array((help.hasSuffix("\n") ? help : help + "\n").utf8)
+      bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+      report("missing subcommand (\(names.joined(separator: ", ")))")
+      exit(ExitStatus.usage)
+    }
     do {
       try parsed.run()
       exit(ExitStatus.success)

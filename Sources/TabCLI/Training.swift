@@ -66,7 +66,7 @@ public struct TrainingOptions: ParsableArguments {
   @Option(help: "Random seed: the same seed, input and --threads give a bit-identical model.")
   public var seed: UInt64 = 0
 
-  @Option(help: "Threads for matrix products and parallel loops (default: all cores).")
+  @Option(help: "Threads for matrix products and parallel loops (default: 2).")
   public var threads: Int?
 
   @Option(help: "Append one JSON object per epoch to FILE.")

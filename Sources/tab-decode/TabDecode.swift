@@ -16,7 +16,8 @@ struct TabDecode: ParsableCommand {
       integers, the input's decimal places and date formats, labels byte-exact, missing cells \
       with the input's marker. Columns with at most 1000 distinct values come back exactly; \
       others within the resolution of their quantile grid. See tab-decode(1).
-      """)
+      """,
+    version: "tab-decode (tabpipe) \(tabpipeVersion)")
 
   static func main() { Tool.run(Self.self) }
 
@@ -41,7 +42,8 @@ struct TabDecode: ParsableCommand {
   }
 
   func run() throws {
-    let reader = try StreamReader(source: try FileInput(path: input))
+    let reader = try StreamReader(
+      source: try openInput(input, reading: "a token stream", example: "tab-decode < tokens.bin"))
     try reader.require(
       [.tokens],
       hint: reader.header.kind == .latents

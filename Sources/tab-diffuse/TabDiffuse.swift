@@ -21,6 +21,7 @@ struct TabDiffuse: ParsableCommand {
       'tab-diffuse train' reads a latent stream (from tab-vae encode) and writes a model file; \
       'tab-diffuse sample' writes new latents for tab-vae decode. See tab-diffuse(1).
       """,
+    version: "tab-diffuse (tabpipe) \(tabpipeVersion)",
     subcommands: [Train.self, Sample.self])
 
   static func main() { Tool.run(Self.self) }
@@ -113,10 +114,7 @@ extension TabDiffuse {
     func run() throws {
       BLASThreads.maximum = training.threads ?? 2
       BLASThreads.strategy = .halves  // TabCore's own two-core forks (Kernels/SpinTeam.swift)
-      let source = try FileInput(path: input)
-      if source.isTerminal && input == nil {
-        throw ToolError("reading latents from a terminal; redirect a stream in (tab-diffuse train < z.bin)")
-      }
+      let source = try openInput(input, reading: "latents", example: "tab-diffuse train < z.bin")
       let reader = try StreamReader(source: source)
       let (origin, values, rows) = try readLatents(reader)
       if rows < 2 { throw DiffusionError.tooFewRows(path: reader.path, rows: rows) }
@@ -217,7 +215,7 @@ extension TabDiffuse {
     @Option(help: "EDM's S_churn: stochastic noise added per step (0: deterministic).")
     var churn: Double = 1
 
-    @Option(help: "Threads for matrix products (default: all cores).")
+    @Option(help: "Threads for matrix products (default: 2).")
     var threads: Int?
 
     @OptionGroup var output: StreamOutputOptions

@@ -16,7 +16,8 @@ struct TabEncode: ParsableCommand {
       standard output, or atomically to -o FILE. Without --encoder the column transforms are \
       fitted on the input and carried in the stream's header; --fit FILE also saves them, and \
       --encoder FILE applies saved ones row by row in bounded memory. See tab-encode(1).
-      """)
+      """,
+    version: "tab-encode (tabpipe) \(tabpipeVersion)")
 
   static func main() { Tool.run(Self.self) }
 
@@ -84,10 +85,7 @@ struct TabEncode: ParsableCommand {
   }
 
   func run() throws {
-    let source = try FileInput(path: input)
-    if source.isTerminal && input == nil {
-      throw ToolError("reading a CSV from a terminal; give a file or redirect one in (tab-encode < table.csv)")
-    }
+    let source = try openInput(input, reading: "a CSV", example: "tab-encode < table.csv")
     let csvOptions = CSVInputOptions(
       dialect: CSVDialect(delimiter: try parseDelimiter(delimiter)), hasHeader: !noHeader,
       names: names.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) })

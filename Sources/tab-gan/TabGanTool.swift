@@ -23,6 +23,7 @@ struct TabGanTool: ParsableCommand {
       The model file defaults to $TABPIPE_MODEL_DIR/gan.model, else ./tabpipe-models/gan.model. \
       See tab-gan(1).
       """,
+    version: "tab-gan (tabpipe) \(tabpipeVersion)",
     subcommands: [Train.self, Sample.self, Codes.self])
 
   static func main() { Tool.run(Self.self) }
@@ -120,12 +121,8 @@ extension TabGanTool {
       // Products of the critic's 50 packed rows split poorly in OpenBLAS's pool, whose spinning
       // workers also crowd out parallel loops: fork onto TabCore's own pair instead (docs/gan.md).
       BLASThreads.strategy = .halves
-      let source = try FileInput(path: input)
-      if source.isTerminal && input == nil {
-        throw ToolError(
-          "reading a token stream from a terminal; pipe one in (tab-encode --numeric gmm < t.csv | tab-gan train)"
-        )
-      }
+      let source = try openInput(
+        input, reading: "a token stream", example: "tab-encode --numeric gmm < t.csv | tab-gan train")
       let reader = try StreamReader(source: source)
       try reader.require([.tokens], hint: "tab-gan trains on tab-encode --numeric gmm output")
       let layout = try GANLayout(reader.header.layout, path: reader.path)
@@ -226,7 +223,7 @@ extension TabGanTool {
         "Fix an InfoGAN code: c0=3 (the categorical code), c1=0.5 (continuous, -1 to 1). Repeatable."
     )
     var codes: [String] = []
-    @Option(help: "Threads for matrix products (default: all cores).")
+    @Option(help: "Threads for matrix products (default: 2).")
     var threads: Int?
     @Option(help: "Rows per stream block.")
     var blockRows = 4096
@@ -234,7 +231,8 @@ extension TabGanTool {
     @OptionGroup var reporting: ReportingOptions
 
     func validate() throws {
-      guard rows >= 1 else { throw ValidationError("--rows must be at least 1 (got \(rows)).") }
+      // -n 0 writes a valid empty stream, as tab-diffuse sample does (and head -n 0).
+      guard rows >= 0 else { throw ValidationError("-n must not be negative (got \(rows)).") }
       guard (1...(1 << 20)).contains(blockRows) else {
         throw ValidationError("--block-rows must be from 1 to 1048576 (got \(blockRows)).")
       }
@@ -279,7 +277,7 @@ extension TabGanTool {
         path: output.output, binary: true, force: output.force, inputs: [path])
       try target.write { sink in
         let writer = try StreamWriter(sink: sink, header: header, level: output.level)
-        try sampler.sample(rows: rows, blockRows: min(blockRows, rows), write: { try writer.write($0) }) { s in
+        try sampler.sample(rows: rows, blockRows: max(1, min(blockRows, rows)), write: { try writer.write($0) }) { s in
           guard showProgress, monotonicSeconds() - last >= 0.25 else { return }
           last = monotonicSeconds()
           Self.show(s, final: false)
@@ -320,8 +318,11 @@ extension TabGanTool {
     var top = 5
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
+    @Option(help: "Threads for matrix products (default: 2).")
+    var threads: Int?
 
     func validate() throws {
+      if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads)).") }
       guard (10...1_000_000).contains(rows) else {
         throw ValidationError("--rows must be from 10 to 1000000 (got \(rows)).")
       }
@@ -329,6 +330,7 @@ extension TabGanTool {
     }
 
     func run() throws {
+      if let threads { BLASThreads.maximum = threads }
       let (path, model, encoder) = try modelOptions.loadGANModel()
       guard model.config.codeCount > 0 else {
         throw ToolError(

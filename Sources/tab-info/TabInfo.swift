@@ -15,7 +15,8 @@ struct TabInfo: ParsableCommand {
       Reads a stream or model file (FILE, or standard input for '-' or none), verifies it to \
       the end, and prints its kind, provenance, shape, block count and a summary of each \
       field to standard output. See tab-info(1).
-      """)
+      """,
+    version: "tab-info (tabpipe) \(tabpipeVersion)")
 
   static func main() { Tool.run(Self.self) }
 
@@ -26,7 +27,8 @@ struct TabInfo: ParsableCommand {
   var header = false
 
   func run() throws {
-    let reader = try StreamReader(source: try FileInput(path: input))
+    let reader = try StreamReader(
+      source: try openInput(input, reading: "a stream or model", example: "tab-info < file.bin"))
     let out = FileOutput.standardOutput()
     if header {
       try out.write(try reader.header.encodedJSON() + [10])

@@ -19,7 +19,8 @@ struct TabScoreCommand: ParsableCommand {
       efficiency and the DCR share. Prints a summary on standard output; --json FILE writes \
       every figure, --report FILE.html a self-contained visual report. --min NAME=VALUE and \
       --max NAME=VALUE gates make the exit status 1 when a figure falls short. See tab-score(1).
-      """)
+      """,
+    version: "tab-score (tabpipe) \(tabpipeVersion)")
 
   static func main() { Tool.run(Self.self) }
 
@@ -111,6 +112,10 @@ struct TabScoreCommand: ParsableCommand {
   }
 
   func run() throws {
+    if [real, synthetic, holdout].contains("-") && isatty(0) == 1 {
+      throw ToolError(
+        "reading a table from a terminal; give a file or redirect one in (tab-score --real train.csv --synthetic - < synth.csv)")
+    }
     let tables = try readTables()
     var options = ScoreOptions()
     options.seed = seed

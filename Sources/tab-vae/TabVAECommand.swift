@@ -18,6 +18,7 @@ struct TabVAECommand: ParsableCommand {
       row; 'tab-vae decode' turns latents back into a token stream that tab-decode reads. \
       See tab-vae(1).
       """,
+    version: "tab-vae (tabpipe) \(tabpipeVersion)",
     subcommands: [Train.self, Encode.self, Decode.self])
 
   static func main() { Tool.run(Self.self) }
@@ -29,10 +30,9 @@ let trainHint = "tab-encode < table.csv | tab-vae train"
 
 /// Opens the input stream and requires `kind`.
 func openStream(_ path: String?, kind: StreamKind, hint: String) throws -> StreamReader {
-  let source = try FileInput(path: path)
-  if source.isTerminal && path == nil {
-    throw ToolError("reading a stream from a terminal; give a file or pipe one in")
-  }
+  let command = CommandLine.arguments.dropFirst().first ?? "train"
+  let file = kind == .latents ? "z.bin" : "x.bin"
+  let source = try openInput(path, reading: "a stream", example: "tab-vae \(command) < \(file)")
   let reader = try StreamReader(source: source)
   try reader.require([kind], hint: hint)
   return reader
@@ -62,7 +62,7 @@ extension TabVAECommand {
     var sample = false
     @Option(help: "Seed of the draws of --sample.")
     var seed: UInt64 = 0
-    @Option(help: "Threads for matrix products (default: all cores).")
+    @Option(help: "Threads for matrix products (default: 2).")
     var threads: Int?
 
     func run() throws {
@@ -103,7 +103,7 @@ extension TabVAECommand {
     var sampleCategories = false
     @Option(help: "Seed of the draws of --sample-categories.")
     var seed: UInt64 = 0
-    @Option(help: "Threads for matrix products (default: all cores).")
+    @Option(help: "Threads for matrix products (default: 2).")
     var threads: Int?
 
     func run() throws {

@@ -93,6 +93,17 @@ private let tiny = ["--epochs", "2"] + shape
     #expect(
       text.split(separator: "\n").count == 3
         && text.split(separator: "\n").allSatisfy { $0.contains("(noise floor 0.") })
+    // codes takes --threads like the other commands; the tiny products run on one thread anyway.
+    let oneThread = try tool("tab-gan", ["codes", "-m", model, "--rows", "50", "--threads", "1"])
+    #expect(oneThread.status == 0 && oneThread.stdout == codes.stdout, "\(oneThread.stderr)")
+    #expect(try tool("tab-gan", ["codes", "-m", model, "--threads", "0"]).status == 64)
+    // -n 0 is an empty but valid stream (as for tab-diffuse sample): the header line comes back.
+    let none = dir.appendingPathComponent("none.tok")
+    let empty = try tool("tab-gan", ["sample", "-m", model, "-n", "0", "-o", none.path])
+    #expect(empty.status == 0, "\(empty.stderr)")
+    let header = try tool("tab-decode", [none.path])
+    #expect(header.status == 0 && String(decoding: header.stdout, as: UTF8.self) == "age,color,size,flag\n")
+    #expect(try tool("tab-gan", ["sample", "-m", model, "-n=-1"]).status == 64)
   }
 
   /// Two cores (products in halves on TabCore's helper thread, parallel Adam, BatchNorm and

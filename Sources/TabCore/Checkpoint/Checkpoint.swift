@@ -243,7 +243,7 @@ public struct Checkpoint: Codable, Equatable, Sendable {
       do {
         checkpoint = try member.decode(as: Checkpoint.self)
       } catch {
-        throw CheckpointError.badIndex(path: path, detail: "\(error)")
+        throw CheckpointError.badIndex(path: path, detail: describeDecodingError(error))
       }
       guard checkpoint.version <= Checkpoint.version else {
         throw CheckpointError.badIndex(

@@ -20,7 +20,7 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A concatenated part whose header differs from the first part's.
   case incompatibleSegment(path: String, segment: Int)
   /// The end record's counts disagree with what was read.
-  case countMismatch(path: String, declared: Int, read: Int)
+  case countMismatch(path: String, declared: UInt64, read: Int)
 
   public var description: String {
     switch self {
@@ -42,7 +42,7 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(path): unreadable stream header: \(detail)"
     case .wrongKind(let path, let found, let expected, let hint):
       let wanted = expected.map { "'\($0)'" }.joined(separator: " or ")
-      return "\(path): stream of kind '\(found)', expected \(wanted)" + (hint.map { "; \($0)" } ?? "")
+      return "\(path): stream of kind '\(printable(found.rawValue))', expected \(wanted)" + (hint.map { "; \($0)" } ?? "")
     case .incompatibleSegment(let path, let segment):
       return
         "\(path): concatenated part \(segment + 1) has a different header from part 1 "
@@ -59,3 +59,59 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
 public protocol BadDataError: Error, CustomStringConvertible {}
 
 extension StreamError: BadDataError {}
+
+/// Foundation's description of a DecodingError is a Swift debug dump ("keyNotFound(CodingKeys(
+/// stringValue: ...") that means nothing to a user; this names the field and what was wrong.
+public func describeDecodingError(_ error: Error) -> String {
+  func place(_ path: [CodingKey]) -> String {
+    var text = ""
+    for key in path {
+      if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return text.isEmpty ? "the top level" : "'\(printable(text))'"
+  }
+  switch error {
+  case DecodingError.keyNotFound(let key, let context):
+    let parent = context.codingPath.isEmpty ? "" : " in \(place(context.codingPath))"
+    return "field '\(printable(key.stringValue))' is missing\(parent)"
+  case DecodingError.valueNotFound(let type, let context):
+    return "\(place(context.codingPath)) is null, expected \(typeName(type))"
+  case DecodingError.typeMismatch(let type, let context):
+    return "\(place(context.codingPath)) is not \(typeName(type))"
+  case DecodingError.dataCorrupted(let context):
+    if context.codingPath.isEmpty { return "not valid JSON" }
+    return "\(place(context.codingPath)) has an invalid value"
+  default:
+    return printable("\(error)")
+  }
+}
+
+/// "a number", "text", ... for the decoding messages.
+private func typeName(_ type: Any.Type) -> String {
+  switch type {
+  case is String.Type: return "text"
+  case is Bool.Type: return "true or false"
+  case is Int.Type, is Int64.Type, is UInt64.Type, is Double.Type, is Float.Type, is UInt32.Type, is Int32.Type:
+    return "a number"
+  default:
+    let name = "\(type)"
+    if name.hasPrefix("Array") { return "a list" }
+    if name.hasPrefix("Dictionary") { return "an object" }
+    return "of the expected type"
+  }
+}
+
+/// Text from a file, made safe to print on one line: control characters (NUL, LF, ESC...) are
+/// shown as \u{...} escapes, and very long text is cut.
+public func printable(_ text: String, limit: Int = 200) -> String {
+  var out = ""
+  for scalar in text.unicodeScalars {
+    if out.unicodeScalars.count >= limit { return out + "..." }
+    if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+      out += "\\u{\(String(scalar.value, radix: 16))}"
+    } else {
+      out.unicodeScalars.append(scalar)
+    }
+  }
+  return out
+}

@@ -141,16 +141,17 @@ public final class StreamReader {
 
   private func readEnd(length: Int) throws {
     try readFrame(length: length, expectedSize: 16)
+    // Compared as unsigned: a corrupt count near 2^64 must not print as a negative number.
     let (rows, blocks) = payload.withUnsafeBytes {
       (
-        Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian),
-        Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian)
+        $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian,
+        $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
       )
     }
-    guard rows == segmentRows else {
+    guard rows == UInt64(segmentRows) else {
       throw StreamError.countMismatch(path: path, declared: rows, read: segmentRows)
     }
-    guard blocks == segmentBlocks else {
+    guard blocks == UInt64(segmentBlocks) else {
       throw corrupt("end record declares \(blocks) blocks, \(segmentBlocks) were read")
     }
   }
@@ -263,7 +264,7 @@ public final class StreamReader {
     do {
       return try JSONDecoder().decode(StreamHeader.self, from: Data(json))
     } catch {
-      throw StreamError.badHeader(path: path, detail: "\(error)")
+      throw StreamError.badHeader(path: path, detail: describeDecodingError(error))
     }
   }
 
