@@ -183,12 +183,24 @@ public enum TableFitter {
     var sortedValues: [Double] = []
     var sortedCounts: [Int] = []
     var texts: [Int32] = []  // the most frequent text of each value
+    // Zero is written by its most frequent unsigned text ("0", "+0.0") whenever the column has
+    // one: "-0" and "-0.0" merge with "0" (they are equal), and a zero written back must not
+    // gain a minus sign the row did not have. Only a column whose zeros all had one keeps it.
+    func preferred(_ a: Int32, over b: Int32, value: Double) -> Bool {
+      if value == 0 {
+        let (negativeA, negativeB) = (profile.hasMinusSign(a), profile.hasMinusSign(b))
+        if negativeA != negativeB { return negativeB }
+      }
+      return profile.counts[Int(a)] > profile.counts[Int(b)]
+    }
     for i in order {
       if let last = sortedValues.last, last == values[i] {
         sortedCounts[sortedCounts.count - 1] += counts[i]
-        if counts[i] > profile.counts[Int(texts[texts.count - 1])] { texts[texts.count - 1] = profile.distinct[i] }
+        if preferred(profile.distinct[i], over: texts[texts.count - 1], value: values[i]) {
+          texts[texts.count - 1] = profile.distinct[i]
+        }
       } else {
-        sortedValues.append(values[i])
+        sortedValues.append(values[i] == 0 ? 0 : values[i])  // -0.0 is stored as 0
         sortedCounts.append(counts[i])
         texts.append(profile.distinct[i])
       }
@@ -308,6 +320,11 @@ struct ColumnProfile {
       result.append(number)
     }
     return result
+  }
+
+  /// Whether the cell's text starts with a minus sign (after leading spaces or tabs).
+  func hasMinusSign(_ code: Int32) -> Bool {
+    bytes(code).first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } == UInt8(ascii: "-")
   }
 
   func firstNonNumber() -> Int32? {
