@@ -90,6 +90,17 @@ public enum Tool {
     guard code != .success else { Command.exit(withError: error) }
     var message = Command.message(for: error)
     if message.hasSuffix(".") { message.removeLast() }
+    // ArgumentParser reads "--seed -1" as an option without its value followed by an unknown
+    // option "-1"; say how to write a negative number instead of only "Missing value".
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if message.hasPrefix("Missing value"),
+      let index = arguments.indices.dropFirst().first(where: {
+        arguments[$0].count > 1 && arguments[$0].first == "-" && Double(arguments[$0]) != nil
+          && arguments[$0 - 1].hasPrefix("-")
+      })
+    {
+      message += " (a negative number needs '=': \(arguments[index - 1])=\(arguments[index]))"
+    }
     report("\(message); see '\(programName) --help'")
     exit(code.rawValue)
   }

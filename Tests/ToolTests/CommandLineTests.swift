@@ -31,6 +31,17 @@ private let tools = ["tab-encode", "tab-decode", "tab-info", "tab-score", "tab-v
     }
   }
 
+  @Test func aNegativeNumberAfterAnOptionGetsAHint() throws {
+    let result = try run("tab-diffuse", ["sample", "-n", "-5"])
+    #expect(result.status == 64)
+    #expect(
+      result.stderr == "tab-diffuse: Missing value for '-n <rows>' (a negative number needs '=': -n=-5); "
+        + "see 'tab-diffuse --help'\n")
+    // Written with '=', the value reaches the tool's own check.
+    let written = try run("tab-diffuse", ["sample", "-n=-5"])
+    #expect(written.status == 64 && written.stderr.contains("-n must not be negative (got -5)"), "\(written.stderr)")
+  }
+
   /// Runs a tool with a pseudo-terminal as its standard input.
   private func runOnTerminal(_ name: String, _ arguments: [String]) throws -> ToolResult {
     // posix_openpt and friends are not imported into Swift: open the multiplexer, unlock the
