@@ -42,15 +42,18 @@ public enum TableFitter {
     for c in 0..<store.names.count {
       let profile = ColumnProfile(store: store, column: c, markers: markers)
       let given = options.schema?[store.names[c]]
-      var column = try fitColumn(profile, given: given, options: options)
+      var columnWarnings: [String] = []
+      var column = try fitColumn(profile, given: given, options: options, warnings: &columnWarnings)
       if column.kind == .identifier && given == nil && options.keepIdentifiers {
-        column = try fitColumn(profile, given: nil, options: options, allowIdentifier: false)
+        columnWarnings = []
+        column = try fitColumn(profile, given: nil, options: options, allowIdentifier: false, warnings: &columnWarnings)
       } else if column.kind == .identifier && given == nil {
         let what = column.sequenceStart != nil ? "a fresh sequence" : "empty cells"
         warnings.append(
           "column '\(column.name)' looks like an ID (\(profile.distinct.count) distinct values in "
             + "\(store.rows) rows): not modelled, tab-decode writes \(what); --keep-ids models it")
       }
+      warnings += columnWarnings
       columns.append(column)
     }
     let delimiter = String(decoding: [store.dialect.delimiter], as: UTF8.self)
@@ -60,8 +63,10 @@ public enum TableFitter {
     return (encoder, warnings)
   }
 
+  /// - Parameter warnings: gets a line for the user about what will not come back exactly.
   static func fitColumn(
-    _ profile: ColumnProfile, given: TableSchema.Column?, options: FitOptions, allowIdentifier: Bool = true
+    _ profile: ColumnProfile, given: TableSchema.Column?, options: FitOptions, allowIdentifier: Bool = true,
+    warnings: inout [String]
   ) throws -> ColumnEncoding {
     let name = profile.name
     var column = ColumnEncoding(name: name, kind: .categorical, count: profile.present, missing: profile.missing)
@@ -101,6 +106,9 @@ public enum TableFitter {
         fixed: Set(numbers.map(\.decimals)).count == 1 && numbers[0].decimals > 0,
         exponent: numbers.contains(where: \.hasExponent))
       fitNumeric(values, profile: profile, options: options, into: &column)
+      if column.values != nil, let warning = indistinguishableValues(profile, values: values) {
+        warnings.append(warning)
+      }
     case .datetime:
       var format: DateFormat?
       if let pattern = given?.format { format = DateFormat(pattern: pattern) }
@@ -130,6 +138,15 @@ public enum TableFitter {
     let allDistinct = distinct == profile.present && profile.missing == 0
     if let numbers = profile.numbers() {
       let integers = numbers.allSatisfy(\.isInteger)
+      if !integers && profile.distinct.allSatisfy(profile.isIntegerText) {
+        // Integers beyond ±2^53, which a double cannot hold exactly (64-bit keys, hashes,
+        // amounts in wei): typed like text, so that their digits come back. Too many distinct
+        // values for categories, and they are numbers again, within a float's precision.
+        if allowIdentifier && allDistinct && (distinct >= 20 || (distinct >= 3 && looksLikeIdentifierName(profile.name))) {
+          return .identifier
+        }
+        return distinct <= options.snapLimit ? .categorical : .numerical
+      }
       // A row number or key: all distinct integers in arithmetic sequence, or named like an ID.
       if allowIdentifier && integers && allDistinct && distinct >= 3 {
         let sorted = numbers.map(\.value).sorted()
@@ -165,6 +182,10 @@ public enum TableFitter {
         let (ma, mb) = (profile.isMissing[Int(a)], profile.isMissing[Int(b)])
         if ma != mb { return mb }
         if !ma, let x, let y, x != y { return x < y }
+        // Integers beyond 2^53 that round to the same double: by their digits.
+        if !ma, let order = DecimalText.compareIntegers(profile.bytes(a), profile.bytes(b)), order != 0 {
+          return order < 0
+        }
       }
       return profile.bytes(a).lexicographicallyPrecedes(profile.bytes(b))
     }
@@ -221,6 +242,36 @@ public enum TableFitter {
       let all = GaussianMixture.fit(sample, maxModes: options.mixtureModes, weightThreshold: 0)
       column.mixture = pruneModes(all, threshold: options.mixtureThreshold, covering: sortedValues)
     }
+  }
+
+  /// A warning when distinct numbers of a column are one double ("9007199254740993" and
+  /// "9007199254740992", or decimals past 17 significant digits): the value set cannot tell
+  /// them apart, so they come back as one of them. `values[i]` is `profile.distinct[i]`'s.
+  static func indistinguishableValues(_ profile: ColumnProfile, values: [Double]) -> String? {
+    // Codes by value, each value's codes in order of first appearance.
+    let order = profile.distinct.indices.sorted {
+      (values[$0], profile.line(of: profile.distinct[$0])) < (values[$1], profile.line(of: profile.distinct[$1]))
+    }
+    var lost = 0
+    var example: (String, String)?
+    var start = 0
+    while start < order.count {
+      var end = start + 1
+      while end < order.count && values[order[end]] == values[order[start]] { end += 1 }
+      var seen = Set<String>()
+      for i in order[start..<end] {
+        let code = profile.distinct[i]
+        if seen.insert(DecimalText.canonical(profile.bytes(code))).inserted && seen.count > 1 {
+          lost += 1
+          if example == nil { example = (profile.text(profile.distinct[order[start]]), profile.text(code)) }
+        }
+      }
+      start = end
+    }
+    guard let example else { return nil }
+    return "column '\(profile.name)': \(lost) value\(lost == 1 ? "" : "s") equal to another as a double (such as "
+      + "\(quoted(example.1)) and \(quoted(example.0))) will not come back exactly; --schema can type the column "
+      + "categorical to keep every text"
   }
 
   /// CTGAN keeps the modes heavier than the threshold. That silently clips rare values: a
@@ -327,6 +378,11 @@ struct ColumnProfile {
     bytes(code).first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } == UInt8(ascii: "-")
   }
 
+  /// Whether the cell is a plain integer: spaces or tabs around, an optional sign, digits only.
+  func isIntegerText(_ code: Int32) -> Bool {
+    DecimalText.integerDigits(bytes(code)) != nil
+  }
+
   func firstNonNumber() -> Int32? {
     distinct.filter { code in
       withBytes(code, { NumberText.parse($0) }).map { !$0.value.isFinite } ?? true
@@ -339,5 +395,76 @@ struct ColumnProfile {
     guard let best = markers.max(by: { counts[Int($0)] < counts[Int($1)] || (counts[Int($0)] == counts[Int($1)] && $0 > $1) })
     else { return nil }
     return text(best)
+  }
+}
+
+/// Exact comparisons of number texts, beyond what a Double holds.
+enum DecimalText {
+  /// The sign and the digits (leading zeros dropped, "0" for zero) of a plain integer text, or
+  /// nil if the text is not one.
+  static func integerDigits(_ bytes: ArraySlice<UInt8>) -> (negative: Bool, digits: ArraySlice<UInt8>)? {
+    var text = bytes
+    while let first = text.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { text.removeFirst() }
+    while let last = text.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { text.removeLast() }
+    var negative = false
+    if let first = text.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+      negative = first == UInt8(ascii: "-")
+      text.removeFirst()
+    }
+    guard !text.isEmpty, text.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+    while text.count > 1 && text.first == UInt8(ascii: "0") { text.removeFirst() }
+    return (negative && text != [UInt8(ascii: "0")], text)
+  }
+
+  /// -1, 0 or 1 as the integer `a` is below, equal to or above `b`; nil unless both are plain
+  /// integer texts.
+  static func compareIntegers(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Int? {
+    guard let x = integerDigits(a), let y = integerDigits(b) else { return nil }
+    if x.negative != y.negative { return x.negative ? -1 : 1 }
+    var order = 0
+    if x.digits.count != y.digits.count {
+      order = x.digits.count < y.digits.count ? -1 : 1
+    } else if x.digits != y.digits {
+      order = x.digits.lexicographicallyPrecedes(y.digits) ? -1 : 1
+    }
+    return x.negative ? -order : order
+  }
+
+  /// A number text in a form equal for equal decimal values: "-1.50", "-15e-1" and "-0015E-1"
+  /// all give "-15e-1", every zero "0". For texts `NumberText.parse` accepts.
+  static func canonical(_ bytes: ArraySlice<UInt8>) -> String {
+    var negative = false
+    var digits: [UInt8] = []
+    var exponent = 0
+    var written = 0
+    var exponentNegative = false
+    var part = 0  // 0: integer digits, 1: fraction, 2: exponent
+    for byte in bytes {
+      switch byte {
+      case UInt8(ascii: "-") where part == 0 && digits.isEmpty: negative = true
+      case UInt8(ascii: "-") where part == 2: exponentNegative = true
+      case UInt8(ascii: "."): part = 1
+      case UInt8(ascii: "e"), UInt8(ascii: "E"): part = 2
+      case UInt8(ascii: "0")...UInt8(ascii: "9"):
+        if part == 2 {
+          if written < 1_000_000 { written = written * 10 + Int(byte - UInt8(ascii: "0")) }
+        } else {
+          if digits.isEmpty && byte == UInt8(ascii: "0") {
+            if part == 1 { exponent -= 1 }
+            continue
+          }
+          digits.append(byte)
+          if part == 1 { exponent -= 1 }
+        }
+      default: break  // spaces, "+"
+      }
+    }
+    while digits.last == UInt8(ascii: "0") {
+      digits.removeLast()
+      exponent += 1
+    }
+    guard !digits.isEmpty else { return "0" }
+    exponent += exponentNegative ? -written : written
+    return (negative ? "-" : "") + String(decoding: digits, as: UTF8.self) + "e\(exponent)"
   }
 }
