@@ -34,6 +34,8 @@ public enum ScoreError: Error, BadDataError, Equatable {
   case extraColumn(path: String, column: String, reference: String)
   case badValue(path: String, line: Int, column: String, expected: String, found: String)
   case unknownTarget(column: String, path: String)
+  /// The target is a column typed identifier: left out of scoring.
+  case identifierTarget(column: String)
   case unusableTarget(column: String, detail: String)
   case tooFewRows(path: String, rows: Int, needed: Int, metric: String)
 
@@ -47,6 +49,10 @@ public enum ScoreError: Error, BadDataError, Equatable {
       return "\(path):\(line): column '\(column)': expected \(expected), found \"\(found)\""
     case .unknownTarget(let column, let path):
       return "--target '\(column)' is not a column of \(path)"
+    case .identifierTarget(let column):
+      return
+        "--target '\(column)' is an ID column, which is not scored and cannot be a target; "
+        + "give it another type in --schema to score it"
     case .unusableTarget(let column, let detail):
       return "--target '\(column)': \(detail)"
     case .tooFewRows(let path, let rows, let needed, let metric):
@@ -189,6 +195,24 @@ public struct ScoreTables: Sendable {
 
   /// Index of a column by name.
   public func index(of name: String) -> Int? { names.firstIndex(of: name) }
+
+  /// The index of the target column `name`.
+  /// - Throws: `ScoreError.identifierTarget` for an ID column (left out of scoring),
+  ///   `ScoreError.unknownTarget` for a name that is no column at all.
+  func targetIndex(_ name: String) throws -> Int {
+    if let t = index(of: name) { return t }
+    if skipped.contains(name) {
+      throw ScoreError.identifierTarget(column: name)
+    }
+    throw ScoreError.unknownTarget(column: name, path: real.path)
+  }
+
+  /// The classes of a categorical target `t` in the holdout rows that can be scored (present,
+  /// and a class of the real table); nil without a holdout or for a numerical target.
+  func holdoutClasses(target t: Int) -> Set<Int32>? {
+    guard let holdout, kinds[t] == .categorical else { return nil }
+    return Set(holdout.columns[t].codes.filter { Int($0) < realCategories[t] })
+  }
 }
 
 extension ScoreTables {

@@ -63,9 +63,7 @@ public enum Scorer {
     -> ScoreReport
   {
     let started = Date()
-    if let target = options.target, tables.index(of: target) == nil {
-      throw ScoreError.unknownTarget(column: target, path: tables.real.path)
-    }
+    if let target = options.target { _ = try tables.targetIndex(target) }
     for table in [tables.real, tables.synthetic] + (tables.holdout.map { [$0] } ?? [])
     where table.rows < 2 {
       throw ScoreError.tooFewRows(path: table.path, rows: table.rows, needed: 2, metric: "scoring")
@@ -140,6 +138,12 @@ public enum Scorer {
     }
     if let target = options.target, tables.width == 1, tables.index(of: target) != nil {
       notes.append("'\(target)' is the only column scored\(left): no features to predict it from; ML efficiency not available")
+    } else if let target = options.target, let t = tables.index(of: target), tables.realCategories[t] == 2,
+      let classes = tables.holdoutClasses(target: t), classes.count == 1, let holdout = tables.holdout
+    {
+      notes.append(
+        "'\(target)' has one class only in \(holdout.path) (\(tables.labels[t][Int(classes.first!)])): "
+          + "ROC AUC needs both; ML efficiency not available")
     }
     return notes
   }

@@ -18,15 +18,15 @@ public struct UtilityScore: Codable, Sendable {
 
 public enum Utility {
   /// Trains and tests both models (100 rounds, depth 6, eta 0.3; seeded).
+  /// A two-class target with one class only in the holdout has no ROC AUC: both figures are
+  /// then NaN (not available), as without feature columns.
   /// - Throws: `ScoreError.unusableTarget` (a constant target, no holdout rows with a
-  ///   target), `XGBoostError`.
+  ///   target), `ScoreError.unknownTarget`, `ScoreError.identifierTarget`, `XGBoostError`.
   public static func score(_ tables: ScoreTables, target name: String, seed: UInt64, threads: Int)
     throws
     -> UtilityScore
   {
-    guard let t = tables.index(of: name) else {
-      throw ScoreError.unknownTarget(column: name, path: tables.real.path)
-    }
+    let t = try tables.targetIndex(name)
     guard let holdout = tables.holdout else {
       throw ScoreError.unusableTarget(
         column: name, detail: "machine-learning efficiency needs --holdout")
@@ -59,6 +59,11 @@ public enum Utility {
     guard !testY.isEmpty else {
       throw ScoreError.unusableTarget(
         column: name, detail: "no holdout row has a usable target value")
+    }
+    if task == "binary" && Set(testY).count < 2 {
+      // ROC AUC ranks positives against negatives: with one class there is nothing to rank.
+      return UtilityScore(
+        target: name, task: task, metric: metric, synthetic: .nan, real: .nan, higherIsBetter: true)
     }
     let test = try testX.withUnsafeBufferPointer {
       try XGBMatrix(features: $0, rows: testY.count, width: tables.width - 1, labels: [])
