@@ -72,6 +72,11 @@ public struct TableSchema: Equatable, Sendable {
         let known = ColumnKind.allCases.map(\.rawValue).joined(separator: ", ")
         throw EncodeError.badSchema(schema: path, detail: "column '\(name)': unknown type '\(typeName)' (known: \(known))")
       }
+      if format != nil && kind != .datetime {
+        throw EncodeError.badSchema(
+          schema: path,
+          detail: "column '\(name)': \"format\" applies only to datetime columns, not to \(kind.rawValue) ones")
+      }
       if let format, DateFormat(pattern: format) == nil {
         throw EncodeError.badSchema(schema: path, detail: "column '\(name)': unsupported date format '\(format)'")
       }
