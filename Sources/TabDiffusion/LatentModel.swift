@@ -12,6 +12,9 @@ public enum DiffusionError: Error, Equatable, Sendable, CustomStringConvertible 
   case tooFewRows(path: String, rows: Int)
   case notFinite(path: String, row: Int, field: String)
   case notADiffusionModel(path: String, detail: String)
+  /// `--normalization whiten` on latents whose covariance cannot be inverted: they do not vary
+  /// in any direction (`varies == false`), or it is not finite.
+  case singularCovariance(path: String, varies: Bool)
 
   public var description: String {
     switch self {
@@ -25,6 +28,13 @@ public enum DiffusionError: Error, Equatable, Sendable, CustomStringConvertible 
       return "\(path): row \(row + 1), field \(field): value is not finite"
     case .notADiffusionModel(let path, let detail):
       return "\(path): not a tab-diffuse model: \(detail)"
+    case .singularCovariance(let path, let varies):
+      let cause =
+        varies
+        ? "it is not finite" : "the latents do not vary (no direction has a standard deviation above 1e-6)"
+      return
+        "\(path): cannot whiten the latents: their covariance is singular (\(cause)); "
+        + "use --normalization standard"
     }
   }
 }
@@ -134,9 +144,23 @@ public final class LatentModel {
     }
   }
 
-  /// Sets the normalisation (mean, and the per-dimension scale with `.standard`) from raw
-  /// latents (rows, D), accumulated in Double.
-  public func fitNormalization(_ latents: Matrix) {
+  /// Sets the normalisation (mean, and the per-dimension scale with `.standard`, the whitening
+  /// matrices with `.whiten`) from raw latents (rows, D), accumulated in Double. A dimension
+  /// that does not vary gets a unit divisor with `.standard` (nothing to spread, no 1/0).
+  /// - Throws: `DiffusionError.singularCovariance` naming `path` with `.whiten` when the
+  ///   latents do not vary in any direction or their covariance is not finite: there is no
+  ///   Σ^(−1/2) (the floor on its eigenvalues is relative to the largest, itself 0).
+  public func fitNormalization(_ latents: Matrix, path: String = "latents") throws {
+    do throws(SingularCovariance) {
+      try fitNormalization(latents, unitScaleIfSingular: false)
+    } catch {
+      throw DiffusionError.singularCovariance(path: path, varies: error != .noVariance)
+    }
+  }
+
+  /// `fitNormalization(_:path:)`, or with `unitScaleIfSingular` a singular covariance gives
+  /// unit whitening and colouring matrices (as `.standard` gives a constant dimension).
+  func fitNormalization(_ latents: Matrix, unitScaleIfSingular: Bool) throws(SingularCovariance) {
     let d = config.dimension
     let n = Double(max(latents.rows, 1))
     var sums = [Double](repeating: 0, count: d)
@@ -147,7 +171,16 @@ public final class LatentModel {
     let means = sums.map { $0 / n }
     for j in 0..<d { mean.base[j] = Float(means[j]) }
     if config.normalization == .whiten {
-      fitWhitening(latents, means: means)
+      do throws(SingularCovariance) {
+        try fitWhitening(latents, means: means)
+      } catch {
+        guard unitScaleIfSingular else { throw error }
+        let (w, c) = (buffers["normalization.whitening"].value, buffers["normalization.coloring"].value)
+        for k in 0..<d * d {
+          w.base[k] = k % (d + 1) == 0 ? 1 : 0
+          c.base[k] = k % (d + 1) == 0 ? 1 : 0
+        }
+      }
       return
     }
     guard config.normalization == .standard else { return }
@@ -168,7 +201,8 @@ public final class LatentModel {
   }
 
   /// Σ (accumulated in Double over the rows) and the whitening and colouring matrices.
-  func fitWhitening(_ latents: Matrix, means: [Double]) {
+  /// - Throws: `SingularCovariance` (then the buffers are left as they were).
+  func fitWhitening(_ latents: Matrix, means: [Double]) throws(SingularCovariance) {
     let d = config.dimension
     var covariance = [Double](repeating: 0, count: d * d)
     var centred = [Double](repeating: 0, count: d)
@@ -187,8 +221,12 @@ public final class LatentModel {
         covariance[k * d + j] = covariance[j * d + k]
       }
     }
-    let (whitening, coloring) = whiteningMatrices(
+    let (whitening, coloring) = try whiteningMatrices(
       covariance: covariance, n: d, sigmaData: Double(config.sigmaData))
+    // Entries beyond float32's range (a covariance near 1e76) would turn every row into inf.
+    guard whitening.allSatisfy({ Float($0).isFinite }) && coloring.allSatisfy({ Float($0).isFinite }) else {
+      throw .notFinite
+    }
     let w = buffers["normalization.whitening"].value
     let c = buffers["normalization.coloring"].value
     for k in 0..<d * d {

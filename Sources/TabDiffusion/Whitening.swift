@@ -56,15 +56,32 @@ func symmetricEigen(_ matrix: [Double], n: Int) -> (values: [Double], vectors: [
   return (values, vectors)
 }
 
+/// Why a covariance has no whitening matrix.
+enum SingularCovariance: Error, Equatable, Sendable {
+  /// An entry or an eigenvalue is infinite or NaN.
+  case notFinite
+  /// No direction varies: every eigenvalue is at most `minimumVariance` (constant latents).
+  case noVariance
+}
+
+/// The variance (1e-6 squared) a direction must exceed for the latents to count as varying: the
+/// standard deviation below which `.standard` normalisation treats a dimension as constant.
+let minimumVariance = 1e-12
+
 /// The whitening matrix σ_data·Σ^(−1/2) and its inverse Σ^(1/2)/σ_data (both symmetric, row-major)
 /// of a covariance Σ (n × n). Eigenvalues below `floor` × the largest are raised to it, so that
 /// a direction in which the latents do not vary (an exact dependency between tokens) is scaled
 /// by a bounded factor, not by 1/0.
+/// - Throws: `SingularCovariance` when no direction varies (all eigenvalues ≤ `minimumVariance`:
+///   the floor would scale by about 1/√1e-300) or Σ is not finite.
 func whiteningMatrices(covariance: [Double], n: Int, sigmaData: Double, floor: Double = 1e-6)
-  -> (whitening: [Double], coloring: [Double])
+  throws(SingularCovariance) -> (whitening: [Double], coloring: [Double])
 {
+  guard covariance.allSatisfy(\.isFinite) else { throw .notFinite }
   let (values, vectors) = symmetricEigen(covariance, n: n)
-  let largest = max(values.first ?? 0, 1e-300)
+  guard values.allSatisfy(\.isFinite) && vectors.allSatisfy(\.isFinite) else { throw .notFinite }
+  let largest = values.first ?? 0
+  guard largest > minimumVariance else { throw .noVariance }
   let clamped = values.map { max($0, floor * largest) }
   var whitening = [Double](repeating: 0, count: n * n)
   var coloring = [Double](repeating: 0, count: n * n)

@@ -40,11 +40,11 @@ import Testing
     }
   }
 
-  @Test func standardGivesEveryDimensionSigmaData() {
+  @Test func standardGivesEveryDimensionSigmaData() throws {
     let latents = spreadLatents(rows: 4000)
     let original = latents.toArray()
     let m = model(.standard)
-    m.fitNormalization(latents)
+    try m.fitNormalization(latents)
     m.normalize(latents)
     for (j, s) in columnStats(latents).enumerated() {
       #expect(abs(s.mean) < 1e-4, "dimension \(j) mean \(s.mean)")
@@ -54,11 +54,11 @@ import Testing
     for (a, b) in zip(latents.toArray(), original) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
   }
 
-  @Test func fixedDividesEveryDimensionByTheSameScale() {
+  @Test func fixedDividesEveryDimensionByTheSameScale() throws {
     let latents = spreadLatents(rows: 4000)
     let before = columnStats(latents)
     let m = model(.fixed)
-    m.fitNormalization(latents)
+    try m.fitNormalization(latents)
     m.normalize(latents)
     for (j, s) in columnStats(latents).enumerated() {
       #expect(abs(s.sd - before[j].sd / 2) < 1e-4 * before[j].sd, "dimension \(j)")
@@ -66,11 +66,11 @@ import Testing
     #expect(m.buffers.parameters.map(\.name) == ["normalization.mean"])
   }
 
-  @Test func constantDimensionKeepsAUnitDivisor() {
+  @Test func constantDimensionKeepsAUnitDivisor() throws {
     let latents = workspace.matrix(rows: 10, cols: 3)
     for i in 0..<10 { latents[i, 0] = 3; latents[i, 1] = Float(i); latents[i, 2] = -Float(i) }
     let m = model(.standard)
-    m.fitNormalization(latents)
+    try m.fitNormalization(latents)
     m.normalize(latents)
     #expect(latents.toArray().allSatisfy { $0.isFinite })
     #expect((0..<10).allSatisfy { latents[$0, 0] == 0 })
@@ -133,7 +133,7 @@ import Testing
 func writtenAndRead(_ m: LatentModel, fittedTo latents: Matrix) throws -> LatentModel {
   var g = SeededGenerator(seed: 1)
   m.denoiser.initialize(using: &g)
-  m.fitNormalization(latents)
+  try m.fitNormalization(latents)
   let sink = MemoryOutput()
   try m.write(to: sink, provenance: [])
   return try LatentModel.read(from: MemoryInput(sink.bytes, name: "m.model")).0

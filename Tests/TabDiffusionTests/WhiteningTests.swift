@@ -73,11 +73,11 @@ import Testing
       origin: LatentOrigin(latentLayout(5), encoder: nil, model: nil))
   }
 
-  @Test func whitenedLatentsHaveCovarianceSigmaDataSquaredTimesIdentity() {
+  @Test func whitenedLatentsHaveCovarianceSigmaDataSquaredTimesIdentity() throws {
     let latents = correlatedLatents(rows: 6000)
     let original = latents.toArray()
     let m = model()
-    m.fitNormalization(latents)
+    try m.fitNormalization(latents)
     m.normalize(latents)
     let finite = latents.toArray().allSatisfy { $0.isFinite }
     #expect(finite)
