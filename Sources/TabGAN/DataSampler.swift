@@ -34,21 +34,32 @@ public final class DataSampler {
     var floats: [Float] = []
     var ints: [Int32] = []
     var block = RowBlock(layout: reader.header.layout)
+    // Counted by blocks, not from the fields: a stream of only constant columns has rows but
+    // no fields.
+    var rows = 0
+    var blockStarts: [Int] = []
     while try reader.read(into: &block) {
+      blockStarts.append(rows)
       floats.append(contentsOf: block.floats[0..<block.rows * block.floatWidth])
       ints.append(contentsOf: block.ints[0..<block.rows * block.intWidth])
+      rows += block.rows
     }
-    let rows =
-      layout.floatCount > 0
-      ? floats.count / layout.floatCount
-      : (layout.tokenLayout.intWidth > 0 ? ints.count / layout.tokenLayout.intWidth : 0)
-    try self.init(layout: layout, rows: rows, floats: floats, ints: ints, path: reader.path)
+    try self.init(layout: layout, rows: rows, floats: floats, ints: ints, path: reader.path, blockStarts: blockStarts)
   }
 
   /// The sampler over `rows` token rows given as row-major float and int sections.
-  public init(layout: GANLayout, rows: Int, floats: [Float], ints: [Int32], path: String) throws {
+  /// - Parameter blockStarts: the first row (from 0) of each block of the stream the rows came
+  ///   from, ascending, so that a bad token's message names its block; empty: not known.
+  /// - Throws: `GANError.tooFewRows` under 2 rows (BatchNorm's minimum), `GANError.noColumns`
+  ///   for a layout without fields (nothing to learn; a data vector of width 0), `GANError` for
+  ///   a bad token, naming its row (from 1) and block.
+  public init(
+    layout: GANLayout, rows: Int, floats: [Float], ints: [Int32], path: String, blockStarts: [Int] = []
+  ) throws {
     precondition(
       floats.count == rows * layout.floatCount && ints.count == rows * layout.tokenLayout.intWidth)
+    guard rows >= 2 else { throw GANError.tooFewRows(path: path, rows: rows, needed: 2) }
+    guard layout.dataWidth > 0 else { throw GANError.noColumns(path: path) }
     self.layout = layout
     self.rows = rows
     let w = layout.dataWidth
@@ -60,10 +71,12 @@ public final class DataSampler {
     let iw = layout.tokenLayout.intWidth
     try floats.withUnsafeBufferPointer { fp in
       try ints.withUnsafeBufferPointer { ip in
+        var block = 0
         for i in 0..<rows {
+          while block + 1 < blockStarts.count && blockStarts[block + 1] <= i { block += 1 }
           try layout.encode(
             floats: fp.baseAddress! + i * f, ints: ip.baseAddress! + i * iw, into: data.row(i),
-            path: path)
+            path: path, row: i + 1, block: blockStarts.isEmpty ? nil : block + 1)
         }
       }
     }

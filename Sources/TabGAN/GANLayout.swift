@@ -11,12 +11,14 @@ import TabStream
 public enum GANError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A numerical column has a value field but no mode field: the stream is quantile-encoded.
   case notModeEncoded(path: String, column: String)
+  /// The stream has no fields: every column of its table is constant or an ID.
+  case noColumns(path: String)
   /// The stream holds no rows, or fewer than a batch needs.
   case tooFewRows(path: String, rows: Int, needed: Int)
-  /// A token is out of its field's range.
-  case codeOutOfRange(path: String, field: String, code: Int, cardinality: Int)
-  /// A float token is NaN or infinite.
-  case notFinite(path: String, field: String)
+  /// A token is out of its field's range, in `row` (from 1) and `block` (from 1) when known.
+  case codeOutOfRange(path: String, row: Int?, block: Int?, field: String, code: Int, cardinality: Int)
+  /// A float token is NaN or infinite, in `row` (from 1) and `block` (from 1) when known.
+  case notFinite(path: String, row: Int?, block: Int?, field: String, value: Float)
   /// The model file is not a tab-gan model.
   case notGANModel(path: String, detail: String)
   /// Sampling under the conditions accepts almost no generated row.
@@ -27,12 +29,16 @@ public enum GANError: Error, Equatable, Sendable, CustomStringConvertible {
     case .notModeEncoded(let path, let column):
       return "\(path): column '\(column)' has no mode field (a quantile-encoded stream); "
         + "tab-gan needs CTGAN's mode-specific normalisation: tab-encode --numeric gmm"
+    case .noColumns(let path):
+      return "\(path): no columns to learn (every column is constant or an ID)"
     case .tooFewRows(let path, let rows, let needed):
-      return "\(path): \(rows) rows, tab-gan needs at least \(needed) (lower --batch?)"
-    case .codeOutOfRange(let path, let field, let code, let cardinality):
-      return "\(path): field '\(field)': code \(code) outside 0..<\(cardinality)"
-    case .notFinite(let path, let field):
-      return "\(path): field '\(field)': value is not a finite number"
+      // Two rows are BatchNorm's minimum whatever the batch; beyond that a smaller batch helps.
+      return "\(path): \(rows) row\(rows == 1 ? "" : "s"), tab-gan needs at least \(needed)"
+        + (needed > 2 ? " (lower --batch?)" : "")
+    case .codeOutOfRange(let path, let row, let block, let field, let code, let cardinality):
+      return "\(path): \(Self.place(row, block))field '\(field)': code \(code) outside 0..<\(cardinality)"
+    case .notFinite(let path, let row, let block, let field, let value):
+      return "\(path): \(Self.place(row, block))field '\(field)': not a finite number (\(value))"
     case .notGANModel(let path, let detail):
       return "\(path): not a tab-gan model: \(detail)"
     case .hopelessCondition(let condition, let accepted, let generated):
@@ -42,7 +48,13 @@ public enum GANError: Error, Equatable, Sendable, CustomStringConvertible {
   }
 }
 
-extension GANError: BadDataError {}
+extension GANError: BadDataError {
+  /// "row 7 (block 2): ", "row 7: " or nothing, as known.
+  static func place(_ row: Int?, _ block: Int?) -> String {
+    guard let row else { return "" }
+    return "row \(row)" + (block.map { " (block \($0))" } ?? "") + ": "
+  }
+}
 
 /// The data-vector layout of a token stream's rows.
 public struct GANLayout: Sendable, Equatable {
@@ -119,15 +131,19 @@ public struct GANLayout: Sendable, Equatable {
   }
 
   /// Writes one token row as a data row: floats copied (clipped to ±1), one-hot spans.
+  /// - Parameters:
+  ///   - rowNumber: the row's number (from 1) in its stream, and `block` its block's, for
+  ///     messages; nil when not known.
   /// - Throws: `GANError` for a code out of range or a non-finite value.
   public func encode(
     floats: UnsafePointer<Float>, ints: UnsafePointer<Int32>, into row: UnsafeMutablePointer<Float>,
-    path: String
+    path: String, row rowNumber: Int? = nil, block: Int? = nil
   ) throws {
     for j in 0..<floatCount {
       let x = floats[j]
       guard x.isFinite else {
-        throw GANError.notFinite(path: path, field: tokenLayout.floatFields[j].name)
+        throw GANError.notFinite(
+          path: path, row: rowNumber, block: block, field: tokenLayout.floatFields[j].name, value: x)
       }
       row[j] = max(-1, min(1, x))
     }
@@ -135,8 +151,8 @@ public struct GANLayout: Sendable, Equatable {
       let code = Int(ints[span.field])
       guard code >= 0 && code < span.width else {
         throw GANError.codeOutOfRange(
-          path: path, field: tokenLayout.intFields[span.field].name, code: code,
-          cardinality: span.width)
+          path: path, row: rowNumber, block: block, field: tokenLayout.intFields[span.field].name,
+          code: code, cardinality: span.width)
       }
       for j in span.range { row[j] = 0 }
       row[span.start + code] = 1
