@@ -130,8 +130,9 @@ extension TabDiffuse {
       let settings = TrainingSettings(
         batchSize: batchSize, learningRate: lr, schedule: TrainingSettings.Schedule(rawValue: schedule)!,
         emaDecay: ema, gradientClip: clip > 0 ? clip : nil)
-      let trainer = values.withUnsafeBufferPointer {
-        DiffusionTrainer(model: latentModel, latents: $0, rows: rows, settings: settings, seed: training.seed)
+      let trainer = try values.withUnsafeBufferPointer {
+        try DiffusionTrainer(
+          model: latentModel, latents: $0, rows: rows, settings: settings, seed: training.seed, path: reader.path)
       }
       let epochs = training.epochs ?? Recipe.epochs
       let reporter = try EpochReporter(

@@ -44,8 +44,9 @@ func diffuse(_ arguments: [String], input: URL? = nil, environment: [String: Str
   return Run(status: process.terminationStatus, stdout: stdoutData, stderr: String(decoding: stderrData, as: UTF8.self))
 }
 
-/// Writes a latent stream of `rows` rows (a correlated 4-D toy) with the contract's members.
-func writeLatents(to url: URL, rows: Int, kind: StreamKind = .latents) throws -> StreamHeader {
+/// Writes a latent stream of `rows` rows (a correlated 4-D toy, or all zeros when `flat`) with
+/// the contract's members.
+func writeLatents(to url: URL, rows: Int, kind: StreamKind = .latents, flat: Bool = false) throws -> StreamHeader {
   let d = 4
   let header = StreamHeader(
     kind: kind, layout: latentLayout(d), encoder: .object(["columns": .array([.string("age")])]),
@@ -62,7 +63,7 @@ func writeLatents(to url: URL, rows: Int, kind: StreamKind = .latents) throws ->
   }
   var block = RowBlock(layout: header.layout)
   block.resize(rows: rows)
-  block.floats = values
+  block.floats = flat ? values.map { _ in 0 } : values
   try writer.write(block)
   try writer.finish()
   try Data(sink.bytes).write(to: url)
@@ -102,6 +103,20 @@ func readStream(_ data: Data) throws -> (StreamHeader, [Float], Int) {
     #expect(out.provenance.map(\.tool) == ["test", "tab-diffuse", "tab-diffuse"])
     #expect(rows == 300 && values.count == 1200)
     #expect(values.allSatisfy { $0.isFinite })
+  }
+
+  @Test func whiteningLatentsThatDoNotVaryIsABadDataError() throws {
+    let dir = try DiffusePaths.scratch("flat")
+    let z = dir.appendingPathComponent("z.bin")
+    _ = try writeLatents(to: z, rows: 128, flat: true)
+    let model = dir.appendingPathComponent("d.model").path
+    let whiten = try diffuse(["train", "-m", model, "--epochs", "1", "--normalization", "whiten"] + Self.small, input: z)
+    #expect(whiten.status == 65, "\(whiten.stderr)")
+    #expect(whiten.stderr.contains("--normalization standard") && whiten.stderr.split(separator: "\n").count == 1, "\(whiten.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: model))
+    // The default normalisation trains on them (each constant dimension keeps unit scale).
+    let standard = try diffuse(["train", "-m", model, "--epochs", "1"] + Self.small, input: z)
+    #expect(standard.status == 0, "\(standard.stderr)")
   }
 
   @Test func seedGivesTheSameRowsWhateverTheBatchAndThreads() throws {
