@@ -114,7 +114,7 @@ public struct TableEncoder: Codable, Equatable, Sendable {
     do {
       encoder = try json.decode(as: TableEncoder.self)
     } catch {
-      throw EncodeError.noEncoder(path: path, detail: "unreadable table encoder in the stream header: \(error)")
+      throw EncodeError.noEncoder(path: path, detail: "unreadable table encoder in the stream header: \(describeDecodingError(error))")
     }
     // A checksum only proves the header arrived as written; a hand-edited or buggy encoder
     // would otherwise trap in the decoder's hot loop.
