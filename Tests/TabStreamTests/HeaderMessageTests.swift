@@ -5,26 +5,38 @@ import Testing
 
 @testable import TabStream
 
+extension Array where Element == UInt8 {
+  /// Appends one record by hand: its tag, a zero count, the payload's length and the payload
+  /// (zstd-compressed first unless `raw`), for streams no writer would make.
+  mutating func appendRecord(_ tag: UInt32, _ payload: [UInt8], raw: Bool = false) {
+    var frame: [UInt8] = []
+    if raw {
+      frame = payload
+    } else {
+      payload.withUnsafeBytes { ZstdCompressor(level: 1).compress($0, into: &frame) }
+    }
+    appendLittleEndian(tag)
+    appendLittleEndian(UInt32(0))
+    appendLittleEndian(UInt32(frame.count))
+    self += frame
+  }
+
+  /// Appends an end record declaring `rows` rows and `blocks` blocks.
+  mutating func appendEnd(rows: UInt64 = 0, blocks: UInt64 = 0) {
+    var counts: [UInt8] = []
+    counts.appendLittleEndian(rows)
+    counts.appendLittleEndian(blocks)
+    appendRecord(RecordTag.end.rawValue, counts)
+  }
+}
+
 /// A stream with the given header JSON and no rows.
 private func stream(header json: String, declaredRows: UInt64 = 0) -> [UInt8] {
-  let compressor = ZstdCompressor(level: 1)
   var stream = StreamFormat.magic
   stream.appendLittleEndian(StreamFormat.major)
   stream.appendLittleEndian(UInt16(0))
-  var frame: [UInt8] = []
-  Array(json.utf8).withUnsafeBytes { compressor.compress($0, into: &frame) }
-  stream.appendLittleEndian(RecordTag.header.rawValue)
-  stream.appendLittleEndian(UInt32(0))
-  stream.appendLittleEndian(UInt32(frame.count))
-  stream += frame
-  var counts: [UInt8] = []
-  counts.appendLittleEndian(declaredRows)
-  counts.appendLittleEndian(UInt64(0))
-  counts.withUnsafeBytes { compressor.compress($0, into: &frame) }
-  stream.appendLittleEndian(RecordTag.end.rawValue)
-  stream.appendLittleEndian(UInt32(0))
-  stream.appendLittleEndian(UInt32(frame.count))
-  stream += frame
+  stream.appendRecord(RecordTag.header.rawValue, Array(json.utf8))
+  stream.appendEnd(rows: declaredRows)
   return stream
 }
 

@@ -153,28 +153,14 @@ private func readAll(_ bytes: [UInt8], chunk: Int = .max) throws -> ([Float], [I
   var bytes = try makeStream(blocks: [])
   bytes[10] = 7  // minor version
   let json = Array(#"{"kind":"tokens","layout":{"floatFields":[],"intFields":[]},"provenance":[],"future":{"a":1}}"#.utf8)
-  let compressor = ZstdCompressor(level: 1)
-  var frame: [UInt8] = []
-  json.withUnsafeBytes { compressor.compress($0, into: &frame) }
   var stream = Array(bytes[0..<12])
-  stream.appendLittleEndian(RecordTag.header.rawValue)
-  stream.appendLittleEndian(UInt32(0))
-  stream.appendLittleEndian(UInt32(frame.count))
-  stream += frame
+  stream.appendRecord(RecordTag.header.rawValue, json)
   // An optional record "note" that this reader does not know.
-  let note: [UInt8] = [1, 2, 3]
   stream += Array("note".utf8)
   stream.appendLittleEndian(UInt32(0))
-  stream.appendLittleEndian(UInt32(note.count))
-  stream += note
-  var counts: [UInt8] = []
-  counts.appendLittleEndian(UInt64(0))
-  counts.appendLittleEndian(UInt64(0))
-  counts.withUnsafeBytes { compressor.compress($0, into: &frame) }
-  stream.appendLittleEndian(RecordTag.end.rawValue)
-  stream.appendLittleEndian(UInt32(0))
-  stream.appendLittleEndian(UInt32(frame.count))
-  stream += frame
+  stream.appendLittleEndian(UInt32(3))
+  stream += [1, 2, 3]
+  stream.appendEnd()
   let reader = try StreamReader(source: MemoryInput(stream))
   var block = RowBlock(layout: reader.header.layout)
   #expect(try reader.read(into: &block) == false)

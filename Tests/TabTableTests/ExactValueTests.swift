@@ -19,16 +19,7 @@ private func roundTrip(_ csv: String, options: FitOptions = FitOptions(), format
   let writer = try StreamWriter(sink: streamBytes, header: header)
   try StoreEncoding.write(store, encoder: encoder, seed: options.seed, blockRows: 7, to: writer)
   try writer.finish()
-
-  let streamReader = try StreamReader(source: MemoryInput(streamBytes.bytes, name: "s.bin"))
-  let decoded = try TableEncoder.from(streamReader.header, path: streamReader.path)
-  let out = MemoryOutput()
-  let decoder = TableDecoder(encoder: decoded, format: format, sink: out)
-  try decoder.begin()
-  var block = RowBlock(layout: streamReader.header.layout)
-  while try streamReader.read(into: &block) { try decoder.write(block) }
-  try decoder.finish()
-  return (String(decoding: out.bytes, as: UTF8.self), encoder, warnings)
+  return (try decode(streamBytes.bytes, format: format), encoder, warnings)
 }
 
 /// The cells of column `column` of a decoded CSV (no quoting in these tables), header dropped.

@@ -22,7 +22,8 @@ private func roundTrip(
   return (try decode(streamBytes.bytes, format: format), encoder, streamBytes.bytes)
 }
 
-private func decode(_ bytes: [UInt8], format: TableFormat = .csv) throws -> String {
+/// A token stream's bytes decoded to a table with the encoder in its header.
+func decode(_ bytes: [UInt8], format: TableFormat = .csv) throws -> String {
   let reader = try StreamReader(source: MemoryInput(bytes, name: "s.bin"))
   let encoder = try TableEncoder.from(reader.header, path: reader.path)
   let out = MemoryOutput()
