@@ -10,16 +10,8 @@ import Testing
 private func roundTrip(_ csv: String, options: FitOptions = FitOptions(), format: TableFormat = .csv)
   throws -> (String, TableEncoder, [String])
 {
-  let input = CSVInputOptions()
-  let reader = CSVReader(source: MemoryInput(csv, name: "t.csv"), dialect: input.dialect)
-  let store = try ColumnStore.read(reader, options: input)
-  let (encoder, warnings) = try TableFitter.fit(store, options: options)
-  let header = StreamHeader(kind: .tokens, layout: encoder.layout, encoder: try JSONValue(encoding: encoder))
-  let streamBytes = MemoryOutput()
-  let writer = try StreamWriter(sink: streamBytes, header: header)
-  try StoreEncoding.write(store, encoder: encoder, seed: options.seed, blockRows: 7, to: writer)
-  try writer.finish()
-  return (try decode(streamBytes.bytes, format: format), encoder, warnings)
+  let (text, encoder, _, warnings) = try fitEncodeDecode(csv, options: options, format: format, blockRows: 7)
+  return (text, encoder, warnings)
 }
 
 /// The cells of column `column` of a decoded CSV (no quoting in these tables), header dropped.

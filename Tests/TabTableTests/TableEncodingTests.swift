@@ -11,15 +11,25 @@ private func roundTrip(
   _ csv: String, options: FitOptions = FitOptions(), input: CSVInputOptions = CSVInputOptions(),
   format: TableFormat = .csv, blockRows: Int = 3
 ) throws -> (String, TableEncoder, [UInt8]) {
+  let (text, encoder, bytes, _) = try fitEncodeDecode(csv, options: options, input: input, format: format, blockRows: blockRows)
+  return (text, encoder, bytes)
+}
+
+/// Fits on `csv`, encodes it in blocks of `blockRows`, decodes: (decoded text, encoder, stream
+/// bytes, the fit's warnings).
+func fitEncodeDecode(
+  _ csv: String, options: FitOptions = FitOptions(), input: CSVInputOptions = CSVInputOptions(),
+  format: TableFormat = .csv, blockRows: Int = 3
+) throws -> (String, TableEncoder, [UInt8], [String]) {
   let reader = CSVReader(source: MemoryInput(csv, name: "t.csv"), dialect: input.dialect)
   let store = try ColumnStore.read(reader, options: input)
-  let (encoder, _) = try TableFitter.fit(store, options: options)
+  let (encoder, warnings) = try TableFitter.fit(store, options: options)
   let header = StreamHeader(kind: .tokens, layout: encoder.layout, encoder: try JSONValue(encoding: encoder))
   let streamBytes = MemoryOutput()
   let writer = try StreamWriter(sink: streamBytes, header: header)
   try StoreEncoding.write(store, encoder: encoder, seed: options.seed, blockRows: blockRows, to: writer)
   try writer.finish()
-  return (try decode(streamBytes.bytes, format: format), encoder, streamBytes.bytes)
+  return (try decode(streamBytes.bytes, format: format), encoder, streamBytes.bytes, warnings)
 }
 
 /// A token stream's bytes decoded to a table with the encoder in its header.

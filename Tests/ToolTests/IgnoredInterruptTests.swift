@@ -9,19 +9,26 @@ import Testing
 #endif
 
 @Suite struct IgnoredInterrupt {
-  @Test func anIgnoredSIGINTStaysIgnored() throws {
+  /// Starts `executable` with a pipe on its stdin, waits until it is blocked reading it, and
+  /// sends SIGINT.
+  private func interrupted(_ executable: String, _ arguments: [String]) throws -> (Process, Pipe) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    // `trap "" INT` makes the shell ignore SIGINT; exec keeps that disposition for the tool.
-    let encode = Paths.binaries.appendingPathComponent("tab-encode").path
-    process.arguments = ["-c", "trap '' INT; exec '\(encode)' -q -o /dev/null"]
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     let input = Pipe()
     process.standardInput = input
     process.standardError = Pipe()
     try process.run()
-    // The tool is waiting for its input: interrupt it, then give it a table.
     usleep(300_000)
     kill(process.processIdentifier, SIGINT)
+    return (process, input)
+  }
+
+  @Test func anIgnoredSIGINTStaysIgnored() throws {
+    // `trap "" INT` makes the shell ignore SIGINT; exec keeps that disposition for the tool.
+    let encode = Paths.binaries.appendingPathComponent("tab-encode").path
+    let (process, input) = try interrupted("/bin/sh", ["-c", "trap '' INT; exec '\(encode)' -q -o /dev/null"])
+    // Interrupted while waiting for its input, it must still take a table and finish.
     usleep(100_000)
     input.fileHandleForWriting.write(Data("a,b\n1,x\n2,y\n3,x\n".utf8))
     try input.fileHandleForWriting.close()
@@ -31,15 +38,8 @@ import Testing
   }
 
   @Test func aSIGINTStillStopsAToolThatWasNotIgnoringIt() throws {
-    let process = Process()
-    process.executableURL = Paths.binaries.appendingPathComponent("tab-encode")
-    process.arguments = ["-q", "-o", "/dev/null"]
-    let input = Pipe()
-    process.standardInput = input
-    process.standardError = Pipe()
-    try process.run()
-    usleep(300_000)
-    kill(process.processIdentifier, SIGINT)
+    let encode = Paths.binaries.appendingPathComponent("tab-encode").path
+    let (process, input) = try interrupted(encode, ["-q", "-o", "/dev/null"])
     process.waitUntilExit()
     try input.fileHandleForWriting.close()
     #expect(process.terminationStatus == 130)
