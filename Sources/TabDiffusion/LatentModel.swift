@@ -151,16 +151,6 @@ public final class LatentModel {
   ///   latents do not vary in any direction or their covariance is not finite: there is no
   ///   Σ^(−1/2) (the floor on its eigenvalues is relative to the largest, itself 0).
   public func fitNormalization(_ latents: Matrix, path: String = "latents") throws {
-    do throws(SingularCovariance) {
-      try fitNormalization(latents, unitScaleIfSingular: false)
-    } catch {
-      throw DiffusionError.singularCovariance(path: path, varies: error != .noVariance)
-    }
-  }
-
-  /// `fitNormalization(_:path:)`, or with `unitScaleIfSingular` a singular covariance gives
-  /// unit whitening and colouring matrices (as `.standard` gives a constant dimension).
-  func fitNormalization(_ latents: Matrix, unitScaleIfSingular: Bool) throws(SingularCovariance) {
     let d = config.dimension
     let n = Double(max(latents.rows, 1))
     var sums = [Double](repeating: 0, count: d)
@@ -174,12 +164,7 @@ public final class LatentModel {
       do throws(SingularCovariance) {
         try fitWhitening(latents, means: means)
       } catch {
-        guard unitScaleIfSingular else { throw error }
-        let (w, c) = (buffers["normalization.whitening"].value, buffers["normalization.coloring"].value)
-        for k in 0..<d * d {
-          w.base[k] = k % (d + 1) == 0 ? 1 : 0
-          c.base[k] = k % (d + 1) == 0 ? 1 : 0
-        }
+        throw DiffusionError.singularCovariance(path: path, varies: error != .noVariance)
       }
       return
     }

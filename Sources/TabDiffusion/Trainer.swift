@@ -74,43 +74,18 @@ public final class DiffusionTrainer {
   /// - Throws: `DiffusionError.singularCovariance` (`.whiten` on latents that do not vary, or
   ///   whose covariance is not finite; see `LatentModel.fitNormalization(_:path:)`).
   /// - Precondition: rows ≥ 1; the model's parameters are initialised.
-  public convenience init(
+  public init(
     model: LatentModel, latents: UnsafeBufferPointer<Float>, rows: Int, settings: TrainingSettings, seed: UInt64,
-    dataParallel: Bool? = nil, path: String
+    dataParallel: Bool? = nil, path: String = "latents"
   ) throws {
-    try model.fitNormalization(Self.view(latents, rows: rows, model: model), path: path)
-    self.init(model: model, latents: latents, rows: rows, settings: settings, seed: seed, dataParallel: dataParallel, fitted: ())
-  }
-
-  /// As `init(model:latents:rows:settings:seed:dataParallel:path:)`, except that latents whose
-  /// covariance cannot be whitened are not reported: `.whiten` then falls back to unit scale
-  /// (training runs; prefer the throwing initialiser, which names the cause).
-  public convenience init(
-    model: LatentModel, latents: UnsafeBufferPointer<Float>, rows: Int, settings: TrainingSettings, seed: UInt64,
-    dataParallel: Bool? = nil
-  ) {
-    try? model.fitNormalization(Self.view(latents, rows: rows, model: model), unitScaleIfSingular: true)
-    self.init(model: model, latents: latents, rows: rows, settings: settings, seed: seed, dataParallel: dataParallel, fitted: ())
-  }
-
-  /// `latents` as a (rows, D) matrix, read only.
-  private static func view(_ latents: UnsafeBufferPointer<Float>, rows: Int, model: LatentModel) -> Matrix {
     let d = model.config.dimension
     precondition(rows >= 1 && latents.count == rows * d, "DiffusionTrainer: \(rows) rows")
-    return Matrix(UnsafeMutablePointer(mutating: latents.baseAddress!), rows: rows, cols: d)
-  }
-
-  /// Copies `latents` and normalises them with the model's fitted normalisation.
-  private init(
-    model: LatentModel, latents: UnsafeBufferPointer<Float>, rows: Int, settings: TrainingSettings, seed: UInt64,
-    dataParallel: Bool?, fitted: Void
-  ) {
-    let d = model.config.dimension
     self.model = model
     self.settings = settings
     self.rows = rows
     data = storage.matrix(rows: rows, cols: d)
     data.base.update(from: latents.baseAddress!, count: rows * d)
+    try model.fitNormalization(data, path: path)
     model.normalize(data)
     let capacity = min(settings.batchSize, rows)
     batch = storage.matrix(rows: capacity, cols: d)

@@ -31,8 +31,8 @@ func mixtureTrainer(
     config: DiffusionConfig(dimension: 2, width: width), origin: LatentOrigin(latentLayout(2), encoder: nil, model: nil))
   var g = SeededGenerator(seed: 5)
   m.denoiser.initialize(using: &g)
-  return data.withUnsafeBufferPointer {
-    DiffusionTrainer(model: m, latents: $0, rows: rows, settings: settings, seed: seed, dataParallel: dataParallel)
+  return try! data.withUnsafeBufferPointer {
+    try DiffusionTrainer(model: m, latents: $0, rows: rows, settings: settings, seed: seed, dataParallel: dataParallel)
   }
 }
 
@@ -49,8 +49,8 @@ nonisolated(unsafe) let trainedMixture: (LatentModel, [Double]) = {
     origin: LatentOrigin(latentLayout(2), encoder: .object(["k": .string("v")]), model: .object(["vae": .string("abc")])))
   var g = SeededGenerator(seed: 2)
   model.denoiser.initialize(using: &g)
-  let trainer = data.withUnsafeBufferPointer {
-    DiffusionTrainer(
+  let trainer = try! data.withUnsafeBufferPointer {
+    try DiffusionTrainer(
       model: model, latents: $0, rows: rows,
       settings: TrainingSettings(batchSize: 128, learningRate: 5e-3, schedule: .cosine, emaDecay: 0.99), seed: 3)
   }
