@@ -103,18 +103,16 @@ public final class OutputTarget {
     }
     Self.opened.insert(key)
     var existing = stat()
+    var target = path
     if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) == S_IFLNK {
       // Write through a symbolic link to the file it names (rename would replace the link).
       guard let resolved = realpath(path, nil) else {
         throw IOError.cannotCreate(path: path, reason: "a symbolic link to nothing")
       }
-      let target = String(cString: resolved)
+      target = String(cString: resolved)
       free(resolved)
-      let opened = try Self.open(target, shownAs: path)
-      self.init(sink: opened.sink, path: opened.path, temporaryPath: opened.temporary)
-      return
     }
-    let opened = try Self.open(path, shownAs: path)
+    let opened = try Self.open(target, shownAs: path)
     self.init(sink: opened.sink, path: opened.path, temporaryPath: opened.temporary)
   }
 
@@ -141,10 +139,8 @@ public final class OutputTarget {
         throw IOError.cannotCreate(path: path, reason: errnoText(errno))
       }
     }
-    let directory = target.contains("/") ? String(target[..<target.lastIndex(of: "/")!]) : "."
-    let base =
-      target.contains("/") ? String(target[target.index(after: target.lastIndex(of: "/")!)...]) : target
-    let temporary = "\(directory.isEmpty ? "/" : directory)/.\(base).tmp-\(getpid())"
+    let (directory, base) = split(target)
+    let temporary = "\(directory)/.\(base).tmp-\(getpid())"
     TemporaryFiles.register(temporary)
     let sink: FileOutput
     do {
@@ -158,6 +154,13 @@ public final class OutputTarget {
     return (sink, target, temporary)
   }
 
+  /// A path's directory ("." without one, "/" at the root) and last component.
+  private static func split(_ path: String) -> (directory: String, name: String) {
+    guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+    let directory = String(path[..<slash])
+    return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
+  }
+
   /// Every output path opened by this process, made absolute.
   private nonisolated(unsafe) static var opened: Set<String> = []
 
@@ -167,10 +170,8 @@ public final class OutputTarget {
       defer { free(resolved) }
       return String(cString: resolved)
     }
-    let slash = path.lastIndex(of: "/")
-    let directory = slash.map { String(path[..<$0]) } ?? "."
-    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-    if let resolved = realpath(directory.isEmpty ? "/" : directory, nil) {
+    let (directory, name) = split(path)
+    if let resolved = realpath(directory, nil) {
       defer { free(resolved) }
       return String(cString: resolved) + "/" + name
     }

@@ -64,8 +64,7 @@ public enum Tool {
     if type(of: parsed) == Command.self, !Command.configuration.subcommands.isEmpty {
       let names = Command.configuration.subcommands.map { $0._commandName }
       let help = Command.helpMessage(columns: nil)
-      var bytes = Array((help.hasSuffix("\n") ? help : help + "\n").utf8)
-      bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+      writeToStandardError(help.hasSuffix("\n") ? help : help + "\n")
       report("missing subcommand (\(names.joined(separator: ", ")))")
       exit(ExitStatus.usage)
     }
@@ -130,8 +129,12 @@ public enum Tool {
 
   /// Writes "program: message" as one line to standard error.
   public static func report(_ message: String) {
-    let line = "\(programName): \(message)\n"
-    var bytes = Array(line.utf8)
+    writeToStandardError("\(programName): \(message)\n")
+  }
+
+  /// Writes `text` to file descriptor 2 in one call, unbuffered.
+  static func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
     bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
   }
 }
